@@ -1,0 +1,4 @@
+export * from './sample.js';
+export * from './http.js';
+export * from './events.js';
+export * from './fleet-frame.js';

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { HISTORY_LIMIT_MAX, HISTORY_LIMIT_DEFAULT } from './http.js';
+import { MAX_SERVER_ID_LENGTH } from './sample.js';
+
+/**
+ * zod schemas for everything that crosses a process boundary. Kept in a subpath
+ * (`@metrics/protocol/schemas`) so the browser bundle only pays for zod if it imports it.
+ */
+export const sampleSchema = z.object({
+  serverId: z.string().min(1).max(MAX_SERVER_ID_LENGTH),
+  timestamp: z.iso.datetime(),
+  cpuPct: z.number().min(0).max(100),
+  memPct: z.number().min(0).max(100),
+  diskPct: z.number().min(0).max(100),
+  netRxBps: z.number().min(0),
+  netTxBps: z.number().min(0),
+  load1: z.number().min(0),
+});
+
+export const serverIdSchema = z.string().min(1).max(MAX_SERVER_ID_LENGTH);
+
+export const serversResponseSchema = z.object({
+  servers: z.array(z.object({ id: serverIdSchema })),
+});
+
+export const latestResponseSchema = z.object({ samples: z.array(sampleSchema) });
+
+export const historyResponseSchema = z.object({
+  serverId: serverIdSchema,
+  samples: z.array(sampleSchema),
+});
+
+/** Epoch ms (number or digit string) or an ISO 8601 date-time; parsed to epoch ms. */
+export const instantSchema = z.union([z.number(), z.string().max(64)]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? v : /^\d{1,16}$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 date' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const historyLimitSchema = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(HISTORY_LIMIT_MAX)
+  .default(HISTORY_LIMIT_DEFAULT);
+
+/** Query of `GET /v1/servers/:id/history`. */
+export const historyQuerySchema = z
+  .object({
+    from: instantSchema.optional(),
+    to: instantSchema.optional(),
+    limit: historyLimitSchema,
+  })
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: '`from` must not be after `to`',
+  });
+
+/** Payload of the socket `history` event. */
+export const historyRequestSchema = z
+  .object({
+    serverId: serverIdSchema,
+    from: instantSchema.optional(),
+    to: instantSchema.optional(),
+    limit: z.number().int().min(1).max(HISTORY_LIMIT_MAX).optional(),
+  })
+  .strict();
+
+/** Payload of `subscribe` / `unsubscribe`; `max` is the broadcaster's configured limit. */
+export const subscribeRequestSchema = (max: number) =>
+  z
+    .object({
+      serverIds: z.array(serverIdSchema).min(1).max(max),
+    })
+    .strict();
+
+/** Renders a zod error as one line: `limit: expected …; from: …`. */
+export function formatZodError(error: z.ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}

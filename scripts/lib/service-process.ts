@@ -1,0 +1,147 @@
+/**
+ * Starts one of the project's services as a real child process and waits until it is listening.
+ * Shared by process tests, integration tests, Playwright's stack, benchmarks and `npm start`, so
+ * every one of them runs the services exactly as users do: `main.ts` with env vars only.
+ *
+ * Contract every service keeps: with `LOG_LEVEL` at `info` or lower it writes pino JSON lines to
+ * stdout, one of which is `{ "msg": "listening", "port": <number>, ... }` once it accepts
+ * connections (`PORT=0` picks a free port).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+export type ServiceName = 'metric-generator' | 'metric-broadcaster' | 'frontend';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Entry point of each service, from source (tsx) or from the compiled build. */
+const ENTRIES: Record<ServiceName, { source: string; dist: string }> = {
+  'metric-generator': { source: 'src/main.ts', dist: 'dist/main.js' },
+  'metric-broadcaster': { source: 'src/main.ts', dist: 'dist/main.js' },
+  frontend: { source: 'server/main.ts', dist: 'dist-server/main.js' },
+};
+
+export interface ExitResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServiceProcess {
+  name: ServiceName;
+  port: number;
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** Every stdout/stderr line so far (for assertions and for failure messages). */
+  output: string[];
+  exited: Promise<ExitResult>;
+  /** Sends `signal` (SIGTERM by default) and waits for exit; SIGKILL after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ExitResult>;
+}
+
+export interface StartOptions {
+  /** `source` (default) runs `main.ts` through tsx; `dist` runs the compiled JavaScript. */
+  mode?: 'source' | 'dist';
+  /** How long to wait for the `listening` line. */
+  timeoutMs?: number;
+  /** Mirror the service's output to this process's stderr with a prefix. */
+  echo?: boolean;
+  cwd?: string;
+}
+
+export function serviceDir(name: ServiceName): string {
+  return `${ROOT}${name}`;
+}
+
+/** Command line that runs a service: `[node, ...args]`. */
+export function serviceCommand(name: ServiceName, mode: 'source' | 'dist' = 'source'): string[] {
+  const entry = ENTRIES[name][mode];
+  return mode === 'source'
+    ? [process.execPath, '--import', 'tsx', '--conditions=source', entry]
+    : [process.execPath, entry];
+}
+
+export async function startService(
+  name: ServiceName,
+  env: Record<string, string | undefined>,
+  options: StartOptions = {},
+): Promise<ServiceProcess> {
+  const [cmd, ...args] = serviceCommand(name, options.mode);
+  const child = spawn(cmd!, args, {
+    cwd: options.cwd ?? serviceDir(name),
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => fail(new Error(`${name} did not log "listening" within ${options.timeoutMs ?? 30_000} ms`)),
+      options.timeoutMs ?? 30_000,
+    );
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      err.message += `\n--- ${name} output ---\n${output.join('\n')}`;
+      reject(err);
+    };
+    const onLine = (line: string) => {
+      output.push(line);
+      if (options.echo) process.stderr.write(`[${name}] ${line}\n`);
+      if (!line.startsWith('{')) return;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === 'listening' && typeof entry.port === 'number') {
+          clearTimeout(timer);
+          resolve(entry.port);
+        }
+      } catch {
+        // not JSON: keep it in the output only
+      }
+    };
+    splitLines(child.stdout!, onLine);
+    splitLines(child.stderr!, onLine);
+    void exited.then(({ code, signal }) =>
+      fail(new Error(`${name} exited before listening (code ${code}, signal ${signal})`)),
+    );
+  });
+
+  return {
+    name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    child,
+    output,
+    exited,
+    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      onLine(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+    }
+  });
+  stream.on('end', () => {
+    if (buffered) onLine(buffered);
+  });
+}

@@ -1,0 +1,18 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const protocolSrc = (file: string) =>
+  fileURLToPath(new URL(`./protocol/src/${file}`, import.meta.url));
+
+/**
+ * Every workspace's tests import `@metrics/protocol` from source, so a change there is seen
+ * at once without rebuilding `protocol/dist`.
+ */
+export const shared = defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@metrics\/protocol\/schemas$/, replacement: protocolSrc('schemas.ts') },
+      { find: /^@metrics\/protocol$/, replacement: protocolSrc('index.ts') },
+    ],
+  },
+});
