@@ -47,6 +47,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Mirror the service's output to this process's stderr with a prefix. */
   echo?: boolean;
+  /** Called with every stdout/stderr line as it arrives (e.g. `npm start`'s log streaming). */
+  onLine?: (line: string) => void;
   cwd?: string;
 }
 
@@ -93,6 +95,7 @@ export async function startService(
     const onLine = (line: string) => {
       output.push(line);
       if (options.echo) process.stderr.write(`[${name}] ${line}\n`);
+      options.onLine?.(line);
       if (!line.startsWith('{')) return;
       try {
         const entry = JSON.parse(line) as { msg?: string; port?: number };

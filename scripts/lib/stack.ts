@@ -1,0 +1,244 @@
+/**
+ * The whole system as real processes: generator → broadcaster → frontend static server → nginx
+ * rendered from `nginx/templates/default.conf.template`. Used by the Playwright journeys (one stack
+ * per worker, free ports on loopback) and by `npm start` (fixed ports, logs streamed).
+ *
+ * Each part can be stopped, killed or restarted on its own; a restarted service binds the port it
+ * had, so nginx's upstreams and the broadcaster's GENERATOR_URL stay valid.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNginx, type NginxProcess } from './nginx.ts';
+import {
+  serviceDir,
+  startService,
+  type ExitResult,
+  type ServiceName,
+  type ServiceProcess,
+} from './service-process.ts';
+
+export type StackPartName = ServiceName | 'nginx';
+type Env = Record<string, string | undefined>;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface StackOptions {
+  /** SERVER_COUNT of the generator (default 5). */
+  serverCount?: number;
+  /** Extra environment per service; `PORT` here overrides the default free port. */
+  env?: Partial<Record<ServiceName, Env>>;
+  /** The ingress in front of the services. Only nginx is a real ingress. */
+  ingress?: 'nginx';
+  /** Address nginx listens on (default 127.0.0.1). */
+  host?: string;
+  /** nginx port; 0 or absent picks a free one. */
+  port?: number;
+  /** `source` runs main.ts through tsx (tests, dev); `dist` runs the compiled build. */
+  mode?: 'source' | 'dist';
+  /**
+   * Directory for the SQLite file and nginx's prefix. Default: a fresh temporary directory,
+   * removed by `stop()`.
+   */
+  dataDir?: string;
+  /** nginx access log: a path, `/dev/stdout` or `off` (default: a file in nginx's prefix). */
+  accessLog?: string;
+  /** Every output line of every part, as it arrives. */
+  onLine?: (name: StackPartName, line: string) => void;
+  /** Per-service start timeout (default 30 s; tsx start-up on a busy 2-core machine is slow). */
+  timeoutMs?: number;
+}
+
+export interface Stack {
+  /** The ingress, e.g. `http://127.0.0.1:41234`: what a browser opens. */
+  readonly url: string;
+  readonly serverCount: number;
+  /** The current process of each part (a new object after a restart). */
+  readonly generator: ServiceProcess;
+  readonly broadcaster: ServiceProcess;
+  /** Absent only while `frontend/server/main.ts` does not exist yet. */
+  readonly frontend: ServiceProcess | undefined;
+  readonly nginx: NginxProcess;
+  /** Stops one part (SIGTERM by default; SIGKILL to simulate a crash) and waits for its exit. */
+  stopPart(name: StackPartName, signal?: NodeJS.Signals): Promise<ExitResult>;
+  /** Starts a stopped part again on the port it had. */
+  startPart(name: StackPartName): Promise<void>;
+  /** `stopPart` then `startPart`: the part comes back on the same port. */
+  restart(name: StackPartName, options?: { signal?: NodeJS.Signals }): Promise<void>;
+  /** Stops everything (ingress first, generator last) and removes the temporary directory. */
+  stop(): Promise<void>;
+}
+
+const FRONTEND_ENTRY = join(serviceDir('frontend'), 'server/main.ts');
+
+/** A port nothing listens on right now (the kernel's pick, released at once). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `url` until it answers 200 or `timeoutMs` passes. */
+export async function waitForOk(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      last = `${res.status} ${await res.text()}`;
+      if (res.status === 200) return;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last.slice(0, 300)})`);
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const serverCount = options.serverCount ?? 5;
+  const host = options.host ?? '127.0.0.1';
+  const mode = options.mode ?? 'source';
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const ownsDir = !options.dataDir;
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'metrics-stack-'));
+  const withFrontend =
+    mode === 'dist'
+      ? existsSync(join(serviceDir('frontend'), 'dist-server/main.js'))
+      : existsSync(FRONTEND_ENTRY);
+
+  const parts: Partial<Record<ServiceName, ServiceProcess>> = {};
+  let nginx: NginxProcess | undefined;
+  /** The port each part was first bound to; restarts reuse it. */
+  const ports: Partial<Record<StackPartName, number>> = {};
+
+  const envOf = (name: ServiceName): Env => {
+    const base: Env = { PORT: String(ports[name] ?? 0) };
+    if (name === 'metric-generator') {
+      base.SERVER_COUNT = String(serverCount);
+      base.DB_PATH = join(dir, 'metrics.db');
+    }
+    if (name === 'metric-broadcaster') base.GENERATOR_URL = parts['metric-generator']?.url;
+    const extra = options.env?.[name] ?? {};
+    // An explicit PORT applies to the first start; a restart must come back on the bound port.
+    return {
+      ...base,
+      ...extra,
+      ...(ports[name] !== undefined ? { PORT: String(ports[name]) } : {}),
+    };
+  };
+
+  const launch = async (name: ServiceName): Promise<ServiceProcess> => {
+    const proc = await startService(name, envOf(name), {
+      mode,
+      timeoutMs,
+      onLine: options.onLine ? (line) => options.onLine!(name, line) : undefined,
+    });
+    parts[name] = proc;
+    ports[name] = proc.port;
+    if (name !== 'frontend') await waitForOk(`${proc.url}/healthz`, timeoutMs);
+    return proc;
+  };
+
+  const launchNginx = async (): Promise<NginxProcess> => {
+    const explicit = ports.nginx ?? options.port ?? 0;
+    // A free port can be taken between the probe and nginx's bind: try a few fresh ones.
+    for (let attempt = 1; ; attempt++) {
+      const port = explicit || (await freePort(host));
+      try {
+        nginx = await startNginx({
+          dir: join(dir, 'nginx'),
+          listen: `${host}:${port}`,
+          port,
+          probeHost: host === '0.0.0.0' ? '127.0.0.1' : host,
+          frontendUpstream: parts.frontend ? `127.0.0.1:${parts.frontend.port}` : '127.0.0.1:9',
+          broadcasterUpstream: `127.0.0.1:${parts['metric-broadcaster']!.port}`,
+          accessLog: options.accessLog,
+          timeoutMs,
+          onLine: options.onLine ? (line) => options.onLine!('nginx', line) : undefined,
+        });
+        ports.nginx = port;
+        return nginx;
+      } catch (err) {
+        const inUse = /Address already in use/.test((err as Error).message);
+        if (!inUse || explicit || attempt >= 3) throw err;
+      }
+    }
+  };
+
+  const stopPart = async (name: StackPartName, signal?: NodeJS.Signals): Promise<ExitResult> => {
+    const proc = name === 'nginx' ? nginx : parts[name];
+    if (!proc) return { code: null, signal: null };
+    return proc.stop(signal);
+  };
+
+  const stopAll = async () => {
+    process.off('exit', killAllNow);
+    await stopPart('nginx');
+    await Promise.all([stopPart('frontend'), stopPart('metric-broadcaster')]);
+    await stopPart('metric-generator');
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
+  };
+
+  // If the owning process exits without calling stop() (a crashed test worker), take the
+  // children with it instead of leaving them holding ports.
+  const killAllNow = () => {
+    for (const proc of [nginx, ...Object.values(parts)]) {
+      if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
+        proc.child.kill('SIGKILL');
+      }
+    }
+  };
+  process.on('exit', killAllNow);
+
+  try {
+    await Promise.all([
+      launch('metric-generator').then(() => launch('metric-broadcaster')),
+      withFrontend ? launch('frontend') : undefined,
+    ]);
+    await launchNginx();
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
+
+  const startPart = async (name: StackPartName): Promise<void> => {
+    if (name === 'nginx') await launchNginx();
+    else await launch(name);
+  };
+
+  return {
+    get url() {
+      return nginx!.url;
+    },
+    serverCount,
+    get generator() {
+      return parts['metric-generator']!;
+    },
+    get broadcaster() {
+      return parts['metric-broadcaster']!;
+    },
+    get frontend() {
+      return parts.frontend;
+    },
+    get nginx() {
+      return nginx!;
+    },
+    stopPart,
+    startPart,
+    async restart(name, restartOptions = {}) {
+      await stopPart(name, restartOptions.signal);
+      await startPart(name);
+    },
+    stop: stopAll,
+  };
+}
+
+/** Where the frontend's built static files are; `startStack` needs them for the dashboard. */
+export const FRONTEND_DIST = join(ROOT, 'frontend/dist');
