@@ -228,3 +228,17 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxProce
 
   return { name: 'nginx', port: options.port, url, pid: child.pid!, child, output, exited, stop };
 }
+
+/**
+ * The fixed response headers the template adds (`add_header Name "value" always;`), so an
+ * ingress other than nginx (the Vite fallback of `npm start`) sends exactly the same ones.
+ */
+export function templateHeaders(
+  template: string = readFileSync(NGINX_TEMPLATE, 'utf8'),
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const match of template.matchAll(/^\s*add_header\s+([A-Za-z-]+)\s+"([^"]*)"\s+always;/gm)) {
+    headers[match[1]!] = match[2]!;
+  }
+  return headers;
+}

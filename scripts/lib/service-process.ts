@@ -41,8 +41,11 @@ export interface ServiceProcess {
 }
 
 export interface StartOptions {
-  /** `source` (default) runs `main.ts` through tsx; `dist` runs the compiled JavaScript. */
-  mode?: 'source' | 'dist';
+  /**
+   * `source` (default) runs `main.ts` through tsx; `dist` runs the compiled JavaScript; `watch`
+   * runs `tsx watch`, which restarts the service when a source file changes (`npm run dev`).
+   */
+  mode?: ServiceMode;
   /** How long to wait for the `listening` line. */
   timeoutMs?: number;
   /** Mirror the service's output to this process's stderr with a prefix. */
@@ -50,18 +53,35 @@ export interface StartOptions {
   /** Called with every stdout/stderr line as it arrives (e.g. `npm start`'s log streaming). */
   onLine?: (line: string) => void;
   cwd?: string;
+  /**
+   * Own process group: a terminal's Ctrl-C reaches only the parent, which then stops its
+   * services in order instead of every process racing to exit (`npm start`).
+   */
+  detached?: boolean;
 }
 
 export function serviceDir(name: ServiceName): string {
   return `${ROOT}${name}`;
 }
 
+export type ServiceMode = 'source' | 'dist' | 'watch';
+
 /** Command line that runs a service: `[node, ...args]`. */
-export function serviceCommand(name: ServiceName, mode: 'source' | 'dist' = 'source'): string[] {
-  const entry = ENTRIES[name][mode];
-  return mode === 'source'
-    ? [process.execPath, '--import', 'tsx', '--conditions=source', entry]
-    : [process.execPath, entry];
+export function serviceCommand(name: ServiceName, mode: ServiceMode = 'source'): string[] {
+  if (mode === 'dist') return [process.execPath, ENTRIES[name].dist];
+  const entry = ENTRIES[name].source;
+  if (mode === 'watch') {
+    const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
+    return [
+      process.execPath,
+      tsxCli,
+      'watch',
+      '--clear-screen=false',
+      '--conditions=source',
+      entry,
+    ];
+  }
+  return [process.execPath, '--import', 'tsx', '--conditions=source', entry];
 }
 
 export async function startService(
@@ -74,6 +94,7 @@ export async function startService(
     cwd: options.cwd ?? serviceDir(name),
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   const output: string[] = [];
   const exited = once(child, 'exit').then(([code, signal]) => ({
@@ -83,7 +104,8 @@ export async function startService(
 
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
-      () => fail(new Error(`${name} did not log "listening" within ${options.timeoutMs ?? 30_000} ms`)),
+      () =>
+        fail(new Error(`${name} did not log "listening" within ${options.timeoutMs ?? 30_000} ms`)),
       options.timeoutMs ?? 30_000,
     );
     const fail = (err: Error) => {

@@ -17,6 +17,7 @@ import {
   serviceDir,
   startService,
   type ExitResult,
+  type ServiceMode,
   type ServiceName,
   type ServiceProcess,
 } from './service-process.ts';
@@ -31,19 +32,28 @@ export interface StackOptions {
   serverCount?: number;
   /** Extra environment per service; `PORT` here overrides the default free port. */
   env?: Partial<Record<ServiceName, Env>>;
-  /** The ingress in front of the services. Only nginx is a real ingress. */
-  ingress?: 'nginx';
+  /**
+   * The ingress in front of the services (default nginx). `none`: the caller puts its own in
+   * front (`npm start` without nginx on PATH, `npm run dev`), and `url` is not available.
+   */
+  ingress?: 'nginx' | 'none';
+  /** Start the frontend's static server (default true; `npm run dev` uses Vite's instead). */
+  frontend?: boolean;
   /** Address nginx listens on (default 127.0.0.1). */
   host?: string;
   /** nginx port; 0 or absent picks a free one. */
   port?: number;
-  /** `source` runs main.ts through tsx (tests, dev); `dist` runs the compiled build. */
-  mode?: 'source' | 'dist';
+  /** `source` runs main.ts through tsx (tests); `dist` the compiled build; `watch` tsx watch. */
+  mode?: ServiceMode;
+  /** Put each service in its own process group (see `StartOptions.detached`). */
+  detached?: boolean;
   /**
    * Directory for the SQLite file and nginx's prefix. Default: a fresh temporary directory,
    * removed by `stop()`.
    */
   dataDir?: string;
+  /** The generator's DB_PATH (default `metrics.db` in `dataDir`). */
+  dbPath?: string;
   /** nginx access log: a path, `/dev/stdout` or `off` (default: a file in nginx's prefix). */
   accessLog?: string;
   /** Every output line of every part, as it arrives. */
@@ -61,6 +71,7 @@ export interface Stack {
   readonly broadcaster: ServiceProcess;
   /** Absent only while `frontend/server/main.ts` does not exist yet. */
   readonly frontend: ServiceProcess | undefined;
+  /** Throws when the stack was started with `ingress: 'none'`. */
   readonly nginx: NginxProcess;
   /** Stops one part (SIGTERM by default; SIGKILL to simulate a crash) and waits for its exit. */
   stopPart(name: StackPartName, signal?: NodeJS.Signals): Promise<ExitResult>;
@@ -109,9 +120,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const ownsDir = !options.dataDir;
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'metrics-stack-'));
   const withFrontend =
-    mode === 'dist'
-      ? existsSync(join(serviceDir('frontend'), 'dist-server/main.js'))
-      : existsSync(FRONTEND_ENTRY);
+    options.frontend === false
+      ? false
+      : mode === 'dist'
+        ? existsSync(join(serviceDir('frontend'), 'dist-server/main.js'))
+        : existsSync(FRONTEND_ENTRY);
 
   const parts: Partial<Record<ServiceName, ServiceProcess>> = {};
   let nginx: NginxProcess | undefined;
@@ -122,7 +135,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const base: Env = { PORT: String(ports[name] ?? 0) };
     if (name === 'metric-generator') {
       base.SERVER_COUNT = String(serverCount);
-      base.DB_PATH = join(dir, 'metrics.db');
+      base.DB_PATH = options.dbPath ?? join(dir, 'metrics.db');
     }
     if (name === 'metric-broadcaster') base.GENERATOR_URL = parts['metric-generator']?.url;
     const extra = options.env?.[name] ?? {};
@@ -138,6 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const proc = await startService(name, envOf(name), {
       mode,
       timeoutMs,
+      detached: options.detached,
       onLine: options.onLine ? (line) => options.onLine!(name, line) : undefined,
     });
     parts[name] = proc;
@@ -202,7 +216,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       launch('metric-generator').then(() => launch('metric-broadcaster')),
       withFrontend ? launch('frontend') : undefined,
     ]);
-    await launchNginx();
+    if (options.ingress !== 'none') await launchNginx();
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
@@ -215,7 +229,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   return {
     get url() {
-      return nginx!.url;
+      if (!nginx) throw new Error('this stack was started without an ingress');
+      return nginx.url;
     },
     serverCount,
     get generator() {
@@ -228,7 +243,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return parts.frontend;
     },
     get nginx() {
-      return nginx!;
+      if (!nginx) throw new Error('this stack was started without an ingress');
+      return nginx;
     },
     stopPart,
     startPart,

@@ -1,0 +1,242 @@
+/**
+ * `npm start`: builds what is stale, then runs generator, broadcaster, frontend server and the
+ * ingress as processes with the DESIGN env contract, streams their logs with a prefix, and stops
+ * them in order on Ctrl-C (a second Ctrl-C kills them at once).
+ *
+ * `npm run dev`: the same services under `tsx watch` and Vite's dev server (HMR) as the ingress.
+ *
+ * Environment (see README "Configuration"): HTTP_PORT (8080), SERVER_COUNT, TICK_MS, DB_PATH,
+ * RETENTION_SECONDS, SEED, POLL_INTERVAL_MS, DISCOVERY_INTERVAL_MS, CORS_ORIGINS, LOG_LEVEL reach
+ * the services unchanged; each service validates its own and a bad value stops the start.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatLogLine, levelValue, LEVELS } from './lib/log-format.ts';
+import { findNginx } from './lib/nginx.ts';
+import { startStack, type Stack, type StackPartName } from './lib/stack.ts';
+import { startDevIngress, startPreviewIngress, type IngressHandle } from './lib/vite-ingress.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const dev = process.argv.includes('--dev');
+
+/** Default ports of DESIGN.md; the ingress port is HTTP_PORT. */
+const PORTS = { 'metric-generator': 3001, 'metric-broadcaster': 3002, frontend: 3000 } as const;
+
+const LABELS: Record<StackPartName | 'ingress', string> = {
+  'metric-generator': 'generator',
+  'metric-broadcaster': 'broadcaster',
+  frontend: 'frontend',
+  nginx: 'nginx',
+  ingress: 'ingress',
+};
+const COLOR_INDEX: Record<string, number> = {
+  generator: 0,
+  broadcaster: 1,
+  frontend: 2,
+  nginx: 3,
+  ingress: 4,
+};
+
+function fail(message: string): never {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+// --- configuration this script itself reads --------------------------------------------------
+const httpPortText = process.env.HTTP_PORT ?? '8080';
+const httpPort = Number(httpPortText);
+if (!/^\d+$/.test(httpPortText) || httpPort < 1 || httpPort > 65535) {
+  fail(`HTTP_PORT: expected an integer 1–65535, got "${httpPortText}"`);
+}
+const userLevel = process.env.LOG_LEVEL ?? 'info';
+const shownLevel = levelValue(userLevel);
+if (shownLevel === undefined) {
+  fail(`LOG_LEVEL: expected one of ${Object.keys(LEVELS).join(', ')}, silent, got "${userLevel}"`);
+}
+// Every service must log its `listening` line (info), so children never run quieter than info;
+// entries below the chosen level are filtered here instead.
+const childLevel = shownLevel > LEVELS.info ? 'info' : userLevel;
+const serverCountText = process.env.SERVER_COUNT ?? '5';
+
+const print = (part: string, line: string) => {
+  const out = formatLogLine(part, line, {
+    minLevel: shownLevel,
+    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    width: 11,
+    colorIndex: COLOR_INDEX[part],
+  });
+  if (out !== undefined) process.stdout.write(`${out}\n`);
+};
+const say = (text: string) => process.stdout.write(`${text}\n`);
+
+// --- build -----------------------------------------------------------------------------------
+/** Newest modification time under `path` (a file or a directory tree); 0 if it does not exist. */
+function newest(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let max = 0;
+  for (const entry of readdirSync(path)) {
+    if (entry === 'node_modules') continue;
+    max = Math.max(max, newest(join(path, entry)));
+  }
+  return max;
+}
+
+const SOURCES = [
+  'protocol/src',
+  'metric-generator/src',
+  'metric-broadcaster/src',
+  'frontend/src',
+  'frontend/server',
+  'frontend/index.html',
+  'frontend/vite.config.ts',
+  'frontend/public',
+].map((path) => resolve(ROOT, path));
+const OUTPUTS = [
+  'protocol/dist/index.js',
+  'metric-generator/dist/main.js',
+  'metric-broadcaster/dist/main.js',
+  'frontend/dist/index.html',
+  'frontend/dist-server/main.js',
+].map((path) => resolve(ROOT, path));
+
+function buildIfStale(): void {
+  const oldestOutput = Math.min(
+    ...OUTPUTS.map((path) => (existsSync(path) ? statSync(path).mtimeMs : 0)),
+  );
+  const newestSource = Math.max(...SOURCES.map(newest));
+  if (oldestOutput > 0 && newestSource <= oldestOutput) {
+    say('build: up to date');
+    return;
+  }
+  say(
+    oldestOutput === 0
+      ? 'build: first build (npm run build)…'
+      : 'build: sources changed (npm run build)…',
+  );
+  const started = Date.now();
+  const run = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  if (run.status !== 0) fail('the build failed (output above)');
+  say(`build: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+// --- run -------------------------------------------------------------------------------------
+async function main(): Promise<void> {
+  if (!dev) buildIfStale();
+  const nginxPath = dev ? undefined : findNginx();
+  const ingressKind = dev ? 'vite-dev' : nginxPath ? 'nginx' : 'vite-preview';
+
+  const serviceEnv = (name: keyof typeof PORTS) => ({
+    PORT: String(PORTS[name]),
+    LOG_LEVEL: childLevel,
+  });
+
+  say(
+    `starting: generator :${PORTS['metric-generator']}, broadcaster :${PORTS['metric-broadcaster']}` +
+      `${dev ? '' : `, frontend :${PORTS.frontend}`}, SERVER_COUNT=${serverCountText}` +
+      `${dev ? ' (tsx watch)' : ''}`,
+  );
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      serverCount: Number(serverCountText) || 5,
+      mode: dev ? 'watch' : 'dist',
+      ingress: ingressKind === 'nginx' ? 'nginx' : 'none',
+      frontend: !dev,
+      host: '0.0.0.0',
+      port: httpPort,
+      dataDir: resolve(ROOT, '.run'),
+      dbPath: process.env.DB_PATH ?? resolve(ROOT, 'data/metrics.db'),
+      accessLog: '/dev/stdout',
+      detached: true,
+      env: {
+        // SERVER_COUNT is passed as given, so the generator's own validation reports a bad value.
+        'metric-generator': { ...serviceEnv('metric-generator'), SERVER_COUNT: serverCountText },
+        'metric-broadcaster': serviceEnv('metric-broadcaster'),
+        frontend: serviceEnv('frontend'),
+      },
+      onLine: (name, line) => print(LABELS[name], line),
+    });
+  } catch (err) {
+    fail(`could not start the services:\n${(err as Error).message}`);
+  }
+
+  let ingress: IngressHandle | undefined;
+  try {
+    if (ingressKind === 'vite-preview') {
+      ingress = await startPreviewIngress({
+        host: '0.0.0.0',
+        port: httpPort,
+        broadcasterUrl: stack.broadcaster.url,
+        frontendUrl: stack.frontend!.url,
+      });
+    } else if (ingressKind === 'vite-dev') {
+      ingress = await startDevIngress({
+        host: '0.0.0.0',
+        port: httpPort,
+        broadcasterUrl: stack.broadcaster.url,
+      });
+    }
+  } catch (err) {
+    await stack.stop();
+    fail(`could not start the ingress on port ${httpPort}: ${(err as Error).message}`);
+  }
+
+  const url = `http://localhost:${httpPort}`;
+  say('');
+  if (ingressKind === 'nginx') {
+    say(`ingress: nginx (${nginxPath}), rendered from nginx/templates/default.conf.template`);
+  } else if (ingressKind === 'vite-preview') {
+    say('ingress: nginx is not installed, so the embedded fallback serves the same routes:');
+    say('         Vite preview proxy (/socket.io/ → broadcaster, / → frontend server).');
+    say('         For the production ingress: sudo apt-get install -y nginx');
+  } else {
+    say(
+      'ingress: Vite dev server with hot module reload (no CSP in dev); services under tsx watch',
+    );
+  }
+  say(`dashboard: ${url}   (Ctrl-C stops everything)`);
+  say('');
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      say(`\n${signal} again: killing every process now`);
+      for (const name of ['nginx', 'frontend', 'metric-broadcaster', 'metric-generator'] as const) {
+        await stack.stopPart(name, 'SIGKILL').catch(() => undefined);
+      }
+      process.exit(1);
+    }
+    stopping = true;
+    say(`\n${signal}: stopping ingress, frontend, broadcaster, generator…`);
+    await ingress?.close();
+    await stack.stop();
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', (signal) => void shutdown(signal));
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+
+  // A service that dies on its own takes the whole run down: a half-running stack only confuses.
+  for (const name of ['metric-generator', 'metric-broadcaster', 'frontend', 'nginx'] as const) {
+    const part = {
+      'metric-generator': () => stack.generator,
+      'metric-broadcaster': () => stack.broadcaster,
+      frontend: () => stack.frontend,
+      nginx: () => (ingressKind === 'nginx' ? stack.nginx : undefined),
+    }[name]();
+    void part?.exited.then(async ({ code, signal }) => {
+      if (stopping) return;
+      stopping = true;
+      say(`\n${LABELS[name]} exited (code ${code}, signal ${signal}); stopping the rest`);
+      await ingress?.close();
+      await stack.stop();
+      process.exit(1);
+    });
+  }
+}
+
+void main();
