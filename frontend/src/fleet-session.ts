@@ -1,0 +1,91 @@
+/**
+ * Feeds the fleet model from the socket: the `servers` list and the binary `fleet` frames.
+ * The fleet room is joined only while the overview is on screen in a visible tab, and joined
+ * again after every reconnect.
+ */
+import { decodeFleetFrame, type FleetFramePayload } from '@metrics/protocol';
+import type { DashboardSocket } from './dashboard-socket.js';
+import type { FleetModel } from './fleet-model.js';
+import type { ServerClock } from './server-clock.js';
+
+export interface FleetSession {
+  readonly active: boolean;
+  /** Frames that could not be decoded (wrong size): counted, never shown. */
+  readonly rejected: number;
+  setActive(active: boolean): void;
+  close(): void;
+}
+
+export interface FleetSessionOptions {
+  socket: DashboardSocket;
+  model: FleetModel;
+  clock: ServerClock;
+  /** Local time, for staleness (the model compares it with when frames arrived). */
+  now: () => number;
+  onChange: () => void;
+}
+
+export function createFleetSession(options: FleetSessionOptions): FleetSession {
+  const { socket, model, clock, now, onChange } = options;
+  let active = false;
+  let joined = false;
+  let rejected = 0;
+
+  const join = async () => {
+    if (!active || !socket.connected) return;
+    const ack = await socket.fleetSubscribe();
+    joined = ack.ok;
+    // Left again while the ack was in flight.
+    if (!active && joined) void leave();
+  };
+  const leave = async () => {
+    if (!joined || !socket.connected) return;
+    joined = false;
+    await socket.fleetUnsubscribe();
+  };
+
+  const offs = [
+    socket.on('servers', (payload) => {
+      clock.observe(payload.timestamp);
+      model.setServers(payload);
+      onChange();
+    }),
+    socket.on('fleet', (payload: FleetFramePayload) => {
+      if (!active) return;
+      let frame;
+      try {
+        frame = decodeFleetFrame(payload);
+      } catch {
+        rejected++;
+        return;
+      }
+      if (model.applyFrame(frame, now()) === 'applied') onChange();
+    }),
+    socket.on('connect', () => {
+      joined = false;
+      void join();
+    }),
+    socket.on('disconnect', () => {
+      joined = false;
+    }),
+  ];
+
+  return {
+    get active() {
+      return active;
+    },
+    get rejected() {
+      return rejected;
+    },
+    setActive(next) {
+      if (next === active) return;
+      active = next;
+      void (active ? join() : leave());
+    },
+    close() {
+      active = false;
+      void leave();
+      for (const off of offs) off();
+    },
+  };
+}

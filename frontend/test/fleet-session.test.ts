@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { createFleetValues, setFleetValues, type FleetFramePayload } from '@metrics/protocol';
+import { createFleetModel } from '../src/fleet-model.js';
+import { createFleetSession } from '../src/fleet-session.js';
+import { createServerClock } from '../src/server-clock.js';
+import { createFakeSocket, flush } from './fake-socket.js';
+
+const T0 = Date.UTC(2026, 10, 22, 5, 0, 0);
+
+/** A frame as the browser receives it: the values as an ArrayBuffer. */
+function wireFrame(tick: number, cpu: number[], version = 1): FleetFramePayload {
+  const values = createFleetValues(cpu.length);
+  cpu.forEach((c, i) => setFleetValues(values, cpu.length, i, c, 50, 40));
+  return { tick, version, count: cpu.length, values: values.buffer as ArrayBuffer };
+}
+
+function setup() {
+  const socket = createFakeSocket();
+  const model = createFleetModel();
+  let changes = 0;
+  const session = createFleetSession({
+    socket,
+    model,
+    clock: createServerClock(() => T0),
+    now: () => T0 + 20,
+    onChange: () => changes++,
+  });
+  socket.serverEmit('servers', {
+    servers: [{ id: 'server-1' }, { id: 'server-2' }],
+    version: 1,
+    timestamp: T0,
+  });
+  return { socket, model, session, changes: () => changes };
+}
+
+describe('fleet session', () => {
+  it('joins the fleet room only while active, and leaves it when inactive', async () => {
+    const t = setup();
+    await flush();
+    expect(t.socket.requests).toEqual([]);
+    t.session.setActive(true);
+    await flush();
+    t.session.setActive(false);
+    await flush();
+    expect(t.socket.requests.map((r) => r.event)).toEqual(['fleet:subscribe', 'fleet:unsubscribe']);
+  });
+
+  it('joins again after every reconnect', async () => {
+    const t = setup();
+    t.session.setActive(true);
+    await flush();
+    t.socket.drop();
+    t.socket.connect();
+    await flush();
+    expect(t.socket.requests.map((r) => r.event)).toEqual(['fleet:subscribe', 'fleet:subscribe']);
+  });
+
+  it('decodes binary frames into the model', async () => {
+    const t = setup();
+    t.session.setActive(true);
+    await flush();
+    t.socket.serverEmit('fleet', wireFrame(T0, [12.5, 99]));
+    expect(t.model.tick).toBe(T0);
+    expect(t.model.values.cpuPct[1]).toBeCloseTo(99, 5);
+    expect(t.model.receivedAt).toBe(T0 + 20);
+    expect(t.changes()).toBe(2); // servers + frame
+  });
+
+  it('ignores frames while inactive and counts undecodable ones', async () => {
+    const t = setup();
+    t.socket.serverEmit('fleet', wireFrame(T0, [1, 2]));
+    expect(t.model.tick).toBeNaN();
+    t.session.setActive(true);
+    t.socket.serverEmit('fleet', { tick: T0, version: 1, count: 2, values: new ArrayBuffer(5) });
+    expect(t.session.rejected).toBe(1);
+    expect(t.model.tick).toBeNaN();
+  });
+
+  it('stops listening when closed', () => {
+    const t = setup();
+    t.session.setActive(true);
+    t.session.close();
+    expect(t.socket.listenerCount('fleet')).toBe(0);
+    expect(t.socket.listenerCount('servers')).toBe(0);
+  });
+});
