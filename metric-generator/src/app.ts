@@ -1,0 +1,123 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { openDatabase, type MetricsDatabase } from './db.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { requestMetrics } from './http/request-metrics.js';
+import { createHostWorker } from './host-worker.js';
+import { createLatestCache, type LatestCache } from './latest-cache.js';
+import { createMetrics, type GeneratorMetrics } from './metrics.js';
+import { createRetention } from './retention.js';
+import { healthRouter } from './routes/health-router.js';
+import { latestRouter } from './routes/latest-router.js';
+import { metricsRouter } from './routes/metrics-router.js';
+import { serversRouter } from './routes/servers-router.js';
+import { createSampler, simulatedWorker, type ServerWorker } from './sampler.js';
+import { fleetServers, HOST_KEY, type ServerRef } from './server-ids.js';
+import { createFleetSimulation } from './simulation.js';
+import { createTicker, type Ticker } from './ticker.js';
+
+export type AppConfig = Pick<
+  Config,
+  'serverCount' | 'tickMs' | 'dbPath' | 'retentionSeconds' | 'seed' | 'includeHost'
+>;
+
+export interface AppOptions {
+  config: AppConfig;
+  log: Logger;
+  /** Wall clock; tests may shift it. */
+  now?: () => number;
+  /** Default process metrics (CPU, heap, event loop) in the registry; on by default. */
+  defaultMetrics?: boolean;
+}
+
+export interface GeneratorApp {
+  /** The request handler; the caller listens (see main.ts). */
+  readonly express: Express;
+  readonly servers: readonly ServerRef[];
+  readonly db: MetricsDatabase;
+  readonly latest: LatestCache;
+  readonly metrics: GeneratorMetrics;
+  readonly ticker: Ticker;
+  /** Starts ticking. */
+  start(): void;
+  /** Stops ticking (finishing the tick in flight), releases long polls, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Builds the generator from its configuration; never listens and never reads the environment. */
+export function createApp({
+  config,
+  log,
+  now = Date.now,
+  defaultMetrics,
+}: AppOptions): GeneratorApp {
+  const servers = fleetServers(config.serverCount, config.includeHost);
+  const db = openDatabase({ path: config.dbPath, log });
+  try {
+    db.registerServers(servers);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const simulated = servers.filter((s) => s.key !== HOST_KEY);
+  const simulation = createFleetSimulation({
+    seed: config.seed,
+    servers: simulated.map((s) => s.key),
+    tickMs: config.tickMs,
+  });
+  const workers: ServerWorker[] = simulated.map((s, i) => simulatedWorker(s, simulation, i));
+  const host = config.includeHost ? createHostWorker({ dbPath: config.dbPath }) : undefined;
+  if (host) workers.push(host);
+  const sampler = createSampler(workers);
+  const metrics = createMetrics({ defaultMetrics });
+  metrics.servers.set(servers.length);
+  const latest = createLatestCache();
+  const retention = createRetention({
+    db,
+    retentionMs: config.retentionSeconds * 1000,
+    log,
+    onPruned: (rows) => metrics.rowsPruned.inc(rows),
+  });
+  const ticker = createTicker({
+    tickMs: config.tickMs,
+    sampler,
+    db,
+    latest,
+    metrics,
+    retention,
+    log,
+    now,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  app.use(requestMetrics(metrics));
+  app.use(serversRouter({ servers, db, latest }));
+  app.use(latestRouter({ latest, tickMs: config.tickMs }));
+  app.use(healthRouter({ ticker, tickMs: config.tickMs, serverCount: servers.length, now }));
+  app.use(metricsRouter(metrics, () => metrics.longPollWaiters.set(latest.waiting)));
+  app.use(notFoundHandler);
+  app.use(errorHandler(log.child({ module: 'http' })));
+
+  let closing: Promise<void> | undefined;
+  return {
+    express: app,
+    servers,
+    db,
+    latest,
+    metrics,
+    ticker,
+    start: () => ticker.start(),
+    close() {
+      closing ??= (async () => {
+        await ticker.stop();
+        latest.close();
+        db.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import type { Logger } from 'pino';
+import type { MetricsDatabase } from './db.js';
+import type { LatestCache } from './latest-cache.js';
+import type { GeneratorMetrics } from './metrics.js';
+import type { Retention } from './retention.js';
+import type { Sampler } from './sampler.js';
+import { planTicks, tickAtOrAfter } from './schedule.js';
+
+/**
+ * Runs the tick loop: wakes at each wall-clock multiple of `tickMs` (a fresh timer per tick, so
+ * there is no `setInterval` drift), samples every server, commits the tick in one transaction,
+ * publishes it to the latest cache, then spends what is left before the next tick on the WAL
+ * checkpoint and retention. Late ticks are caught up (up to `maxCatchUp`) or counted as missed,
+ * never shifted. A failed commit is logged and counted; the next tick tries again.
+ */
+export interface TickerStatus {
+  startedAt: number;
+  /** Tick (epoch ms) of the last commit, and when it finished. */
+  lastCommittedTick: number | undefined;
+  lastCommittedAt: number | undefined;
+  /** The last failure, cleared by the next successful commit. */
+  lastError: { tick: number; message: string; at: number } | undefined;
+  consecutiveFailures: number;
+  missedTicks: number;
+  running: boolean;
+}
+
+export interface Ticker {
+  start(): void;
+  /** Stops scheduling and waits for the tick (and maintenance) in flight to finish. */
+  stop(): Promise<void>;
+  status(): TickerStatus;
+}
+
+export interface TickerOptions {
+  tickMs: number;
+  sampler: Sampler;
+  db: MetricsDatabase;
+  latest: LatestCache;
+  metrics: GeneratorMetrics;
+  retention: Retention;
+  log: Logger;
+  /** How many due ticks are run when late; older ones are missed. */
+  maxCatchUp?: number;
+  now?: () => number;
+}
+
+/** Maintenance stops this long before the next tick is due. */
+const MAINTENANCE_MARGIN_MS = 15;
+
+export function createTicker({
+  tickMs,
+  sampler,
+  db,
+  latest,
+  metrics,
+  retention,
+  log: parentLog,
+  maxCatchUp = 3,
+  now = Date.now,
+}: TickerOptions): Ticker {
+  const log = parentLog.child({ module: 'ticker' });
+  const count = sampler.servers.length;
+  const status: TickerStatus = {
+    startedAt: now(),
+    lastCommittedTick: undefined,
+    lastCommittedAt: undefined,
+    lastError: undefined,
+    consecutiveFailures: 0,
+    missedTicks: 0,
+    running: false,
+  };
+  let lastTick: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let loop: Promise<void> | undefined;
+  let stopped = false;
+
+  const arm = (at: number) => {
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        loop = wake().finally(() => (loop = undefined));
+      },
+      Math.max(0, at - now()),
+    );
+  };
+
+  async function runTick(tick: number): Promise<void> {
+    const started = now();
+    metrics.tickLag.observe(Math.max(0, started - tick) / 1000);
+    try {
+      await sampler.sampleTick(tick);
+      db.writeTick(tick, sampler.keys, sampler.columns, count);
+    } catch (err) {
+      status.consecutiveFailures++;
+      status.lastError = { tick, message: (err as Error).message, at: now() };
+      metrics.ticks.inc({ result: 'failed' });
+      log.error({ err, tick, consecutiveFailures: status.consecutiveFailures }, 'tick failed');
+      return;
+    }
+    latest.publish(tick, sampler.servers, sampler.columns, count);
+    const done = now();
+    if (status.consecutiveFailures > 0) {
+      log.info({ tick, after: status.consecutiveFailures }, 'ticks commit again');
+    }
+    status.consecutiveFailures = 0;
+    status.lastError = undefined;
+    status.lastCommittedTick = tick;
+    status.lastCommittedAt = done;
+    metrics.ticks.inc({ result: 'ok' });
+    metrics.rowsWritten.inc(count);
+    metrics.tickDuration.observe((done - started) / 1000);
+    metrics.lastTick.set(tick / 1000);
+  }
+
+  async function maintain(tick: number): Promise<void> {
+    const deadline = tick + tickMs - MAINTENANCE_MARGIN_MS;
+    try {
+      const t0 = now();
+      db.checkpoint('PASSIVE');
+      metrics.checkpointDuration.observe((now() - t0) / 1000);
+      await retention.runSlice(tick, () => !stopped && now() < deadline);
+    } catch (err) {
+      log.warn({ err }, 'maintenance failed');
+    }
+  }
+
+  async function wake(): Promise<void> {
+    if (stopped) return;
+    const plan = planTicks(lastTick, now(), tickMs, maxCatchUp);
+    if (plan.missed > 0) {
+      status.missedTicks += plan.missed;
+      metrics.missedTicks.inc(plan.missed);
+      log.warn({ missed: plan.missed, tick: plan.run[0] }, 'ticks missed: too far behind');
+    }
+    if (plan.run.length > 1) metrics.caughtUpTicks.inc(plan.run.length - 1);
+    for (const tick of plan.run) {
+      if (stopped) return;
+      await runTick(tick);
+      lastTick = tick;
+    }
+    if (stopped) return;
+    if (lastTick !== undefined && plan.run.length) await maintain(lastTick);
+    if (!stopped) arm(lastTick === undefined ? plan.wakeAt : lastTick + tickMs);
+  }
+
+  return {
+    start() {
+      if (status.running || stopped) return;
+      status.running = true;
+      status.startedAt = now();
+      arm(tickAtOrAfter(now(), tickMs));
+    },
+    async stop() {
+      stopped = true;
+      status.running = false;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await loop;
+    },
+    status: () => ({ ...status }),
+  };
+}
