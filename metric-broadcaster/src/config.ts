@@ -1,0 +1,180 @@
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Limits {
+  /** Most ids one `subscribe` / `unsubscribe` may carry (zod `max`). */
+  maxIdsPerSubscribe: number;
+  /** Most servers one socket may watch at once. */
+  maxSubscriptionsPerSocket: number;
+  /** socket.io `maxHttpBufferSize`: a bigger client message closes that client's connection. */
+  maxMessageBytes: number;
+  /** Client events per second per socket (token bucket refill). */
+  eventRatePerSecond: number;
+  /** Token bucket size: events a socket may send in one burst. */
+  eventBurst: number;
+  /** A client whose unsent bytes exceed this skips ticks until it has drained. */
+  slowClientBufferBytes: number;
+}
+
+export interface Config {
+  /** HTTP + socket.io port; 0 picks a free one. */
+  port: number;
+  /** Base URL of metric-generator, without a trailing slash. */
+  generatorUrl: string;
+  /** Poll period per watched server; set it to the generator's `TICK_MS`. */
+  pollIntervalMs: number;
+  /** How often `GET /v1/servers` is refreshed. */
+  discoveryIntervalMs: number;
+  /** How long a generator request may take beyond its expected wait before it counts as failed. */
+  generatorTimeoutMs: number;
+  /** Allowed browser origins; empty = same origin only (Origin host must equal the Host header). */
+  corsOrigins: readonly string[];
+  logLevel: LogLevel;
+  limits: Readonly<Limits>;
+}
+
+/** Thrown by `loadConfig` with one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const integer = (min: number, max: number, expected: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, expected)
+    .transform(Number)
+    .pipe(z.number().int().min(min, expected).max(max, expected));
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && !u.search && !u.hash;
+    } catch {
+      return false;
+    }
+  }, 'an http(s) URL such as http://localhost:3001')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+/** `https://a.example, http://localhost:8080` → normalized origins (scheme://host[:port]). */
+const originList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.string().refine((o) => {
+        try {
+          const u = new URL(o);
+          return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o;
+        } catch {
+          return false;
+        }
+      }, 'comma-separated origins such as https://dash.example.com,http://localhost:8080'),
+    ),
+  );
+
+/** One schema per variable: the schema's message says what was expected. */
+const VARS = {
+  PORT: { schema: integer(0, 65_535, 'an integer 0–65535'), fallback: '3002' },
+  GENERATOR_URL: { schema: httpUrl, fallback: 'http://localhost:3001' },
+  POLL_INTERVAL_MS: {
+    schema: integer(100, 3_600_000, 'an integer 100–3600000 (milliseconds)'),
+    fallback: '1000',
+  },
+  DISCOVERY_INTERVAL_MS: {
+    schema: integer(100, 3_600_000, 'an integer 100–3600000 (milliseconds)'),
+    fallback: '5000',
+  },
+  GENERATOR_TIMEOUT_MS: {
+    schema: integer(100, 60_000, 'an integer 100–60000 (milliseconds)'),
+    fallback: '1500',
+  },
+  CORS_ORIGINS: { schema: originList, fallback: '' },
+  LOG_LEVEL: { schema: z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`), fallback: 'info' },
+  MAX_IDS_PER_SUBSCRIBE: { schema: integer(1, 100_000, 'an integer 1–100000'), fallback: '500' },
+  MAX_SUBSCRIPTIONS_PER_SOCKET: {
+    schema: integer(1, 100_000, 'an integer 1–100000'),
+    fallback: '1000',
+  },
+  MAX_MESSAGE_BYTES: {
+    schema: integer(1024, 16_777_216, 'an integer 1024–16777216 (bytes)'),
+    fallback: '65536',
+  },
+  EVENT_RATE_PER_SECOND: { schema: integer(1, 10_000, 'an integer 1–10000'), fallback: '20' },
+  EVENT_BURST: { schema: integer(1, 100_000, 'an integer 1–100000'), fallback: '40' },
+  SLOW_CLIENT_BUFFER_BYTES: {
+    schema: integer(16_384, 1_073_741_824, 'an integer 16384–1073741824 (bytes)'),
+    fallback: '1048576',
+  },
+} as const;
+
+type VarName = keyof typeof VARS;
+
+/** The variables `loadConfig` reads, for documentation and `--help`-like listings. */
+export const CONFIG_VARIABLES = Object.keys(VARS) as VarName[];
+
+/**
+ * Reads the broadcaster's configuration from `env` (pure: no defaults from anywhere else).
+ * Reports every bad variable at once, e.g. `POLL_INTERVAL_MS: expected an integer 100–3600000
+ * (milliseconds), got "soon"`. An empty variable counts as unset.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const problems: string[] = [];
+  const values: Partial<Record<VarName, unknown>> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const { schema, fallback } = VARS[name];
+    const raw = env[name] === '' ? undefined : env[name];
+    const input = raw ?? fallback;
+    const parsed = (schema as z.ZodType).safeParse(input);
+    if (parsed.success) values[name] = parsed.data;
+    else {
+      problems.push(
+        `${name}: expected ${parsed.error.issues[0]?.message}, got ${JSON.stringify(input)}`,
+      );
+    }
+  }
+  const v = values as {
+    [K in VarName]: z.output<(typeof VARS)[K]['schema']>;
+  };
+  if (!problems.length && v.EVENT_BURST < v.EVENT_RATE_PER_SECOND) {
+    problems.push(
+      `EVENT_BURST: expected an integer ≥ EVENT_RATE_PER_SECOND (${v.EVENT_RATE_PER_SECOND}), got "${v.EVENT_BURST}"`,
+    );
+  }
+  if (!problems.length && v.MAX_IDS_PER_SUBSCRIBE > v.MAX_SUBSCRIPTIONS_PER_SOCKET) {
+    problems.push(
+      `MAX_IDS_PER_SUBSCRIBE: expected at most MAX_SUBSCRIPTIONS_PER_SOCKET (${v.MAX_SUBSCRIPTIONS_PER_SOCKET}), got "${v.MAX_IDS_PER_SUBSCRIBE}"`,
+    );
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze({
+    port: v.PORT,
+    generatorUrl: v.GENERATOR_URL,
+    pollIntervalMs: v.POLL_INTERVAL_MS,
+    discoveryIntervalMs: v.DISCOVERY_INTERVAL_MS,
+    generatorTimeoutMs: v.GENERATOR_TIMEOUT_MS,
+    corsOrigins: Object.freeze([...v.CORS_ORIGINS]),
+    logLevel: v.LOG_LEVEL,
+    limits: Object.freeze({
+      maxIdsPerSubscribe: v.MAX_IDS_PER_SUBSCRIBE,
+      maxSubscriptionsPerSocket: v.MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxMessageBytes: v.MAX_MESSAGE_BYTES,
+      eventRatePerSecond: v.EVENT_RATE_PER_SECOND,
+      eventBurst: v.EVENT_BURST,
+      slowClientBufferBytes: v.SLOW_CLIENT_BUFFER_BYTES,
+    }),
+  });
+}

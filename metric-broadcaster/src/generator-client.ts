@@ -1,0 +1,212 @@
+import http from 'node:http';
+import https from 'node:https';
+import fetch, { type Response } from 'node-fetch';
+import { ROUTES, type HistoryResponse, type ServerInfo } from '@metrics/protocol';
+import { historyResponseSchema, serversResponseSchema } from '@metrics/protocol/schemas';
+import { parseLatestBody, type LatestTick } from './latest-body.js';
+
+export type RequestKind = 'latest' | 'servers' | 'history';
+export type RequestOutcome = 'ok' | 'no_tick' | 'http_error' | 'timeout' | 'network' | 'bad_body';
+
+/** Why a generator request failed; `status` is set for HTTP errors. */
+export class GeneratorError extends Error {
+  override name = 'GeneratorError';
+  constructor(
+    readonly kind: Exclude<RequestOutcome, 'ok' | 'no_tick'>,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface LatestRequest {
+  /** Server ids to ask for; `undefined` asks for every server. */
+  ids?: readonly string[];
+  /** Long poll: answer once a tick newer than this (epoch ms) is committed. */
+  after?: number;
+  timeoutMs: number;
+}
+
+export interface HistoryQuery {
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
+export interface GeneratorClient {
+  servers(timeoutMs: number): Promise<ServerInfo[]>;
+  /** The committed tick the generator answers with, or `no-tick` for a 204 (long poll ran out). */
+  latest(req: LatestRequest): Promise<LatestTick | 'no-tick'>;
+  history(serverId: string, query: HistoryQuery, timeoutMs: number): Promise<HistoryResponse>;
+  /** Aborts requests in flight and closes the keep-alive sockets. */
+  close(): void;
+}
+
+export interface GeneratorClientOptions {
+  baseUrl: string;
+  /** Called once per request with its outcome and duration, for metrics. */
+  observe?: (kind: RequestKind, outcome: RequestOutcome, seconds: number) => void;
+  /** Keep-alive sockets per origin: the loop, subscribe fetches and history share them. */
+  maxSockets?: number;
+}
+
+/**
+ * HTTP client of metric-generator (node-fetch over a keep-alive agent, so each tick's request
+ * reuses a warm connection). Every call has a deadline; every failure is a `GeneratorError`.
+ */
+export function createGeneratorClient({
+  baseUrl,
+  observe,
+  maxSockets = 16,
+}: GeneratorClientOptions): GeneratorClient {
+  const base = baseUrl.replace(/\/+$/, '');
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets,
+    maxFreeSockets: 4,
+    scheduling: 'lifo' as const,
+  };
+  const agent = base.startsWith('https:')
+    ? new https.Agent(agentOptions)
+    : new http.Agent(agentOptions);
+  const inFlight = new Set<AbortController>();
+  let closed = false;
+
+  async function request<T>(
+    kind: RequestKind,
+    path: string,
+    timeoutMs: number,
+    read: (res: Response) => Promise<T>,
+  ): Promise<T> {
+    if (closed) throw new GeneratorError('network', 'generator client is closed');
+    const controller = new AbortController();
+    inFlight.add(controller);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const started = performance.now();
+    let outcome: RequestOutcome = 'network';
+    try {
+      const res = await fetch(`${base}${path}`, {
+        agent,
+        signal: controller.signal,
+        headers: { accept: 'application/json' },
+      });
+      if (!res.ok) {
+        const message = await errorMessage(res);
+        outcome = 'http_error';
+        throw new GeneratorError('http_error', message, res.status);
+      }
+      const value = await read(res);
+      outcome = res.status === 204 ? 'no_tick' : 'ok';
+      return value;
+    } catch (err) {
+      if (err instanceof GeneratorError) {
+        outcome = err.kind;
+        throw err;
+      }
+      if (timedOut) {
+        outcome = 'timeout';
+        throw new GeneratorError(
+          'timeout',
+          `generator did not answer ${path} within ${timeoutMs} ms`,
+        );
+      }
+      outcome = 'network';
+      throw new GeneratorError('network', `generator unreachable: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      inFlight.delete(controller);
+      observe?.(kind, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  async function readJson(res: Response): Promise<unknown> {
+    try {
+      return await res.json();
+    } catch {
+      throw new GeneratorError('bad_body', `generator sent invalid JSON for ${res.url}`);
+    }
+  }
+
+  return {
+    servers(timeoutMs) {
+      return request('servers', ROUTES.servers, timeoutMs, async (res) => {
+        if (res.status === 204) {
+          throw new GeneratorError('bad_body', 'generator answered /v1/servers with no content');
+        }
+        const parsed = serversResponseSchema.safeParse(await readJson(res));
+        if (!parsed.success) {
+          throw new GeneratorError('bad_body', 'generator sent a /v1/servers body without servers');
+        }
+        return parsed.data.servers;
+      });
+    },
+
+    latest({ ids, after, timeoutMs }) {
+      const params = new URLSearchParams();
+      if (ids) params.set('ids', ids.join(','));
+      if (after !== undefined) params.set('after', String(after));
+      const query = params.size ? `?${params.toString().replace(/%2C/g, ',')}` : '';
+      return request('latest', `${ROUTES.latest}${query}`, timeoutMs, async (res) => {
+        if (res.status === 204) {
+          await res.arrayBuffer();
+          return 'no-tick' as const;
+        }
+        const body = await res.text();
+        const header = res.headers.get('x-tick');
+        const headerTick = header && /^\d{1,16}$/.test(header) ? Number(header) : undefined;
+        try {
+          return parseLatestBody(body, headerTick);
+        } catch (err) {
+          throw new GeneratorError('bad_body', (err as Error).message);
+        }
+      });
+    },
+
+    history(serverId, query, timeoutMs) {
+      const params = new URLSearchParams();
+      if (query.from !== undefined) params.set('from', String(query.from));
+      if (query.to !== undefined) params.set('to', String(query.to));
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      const qs = params.size ? `?${params}` : '';
+      return request(
+        'history',
+        `${ROUTES.serverHistory(serverId)}${qs}`,
+        timeoutMs,
+        async (res) => {
+          if (res.status === 204) {
+            throw new GeneratorError('bad_body', 'generator answered history with no content');
+          }
+          const parsed = historyResponseSchema.safeParse(await readJson(res));
+          if (!parsed.success) {
+            throw new GeneratorError('bad_body', 'generator sent a history body without samples');
+          }
+          return parsed.data;
+        },
+      );
+    },
+
+    close() {
+      closed = true;
+      for (const c of inFlight) c.abort();
+      inFlight.clear();
+      agent.destroy();
+    },
+  };
+}
+
+/** The generator's `{error:{message}}` when it sent one, else the status line. */
+async function errorMessage(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } };
+    if (typeof body.error?.message === 'string') return body.error.message;
+  } catch {
+    // not JSON: fall through
+  }
+  return `generator answered ${res.status} ${res.statusText}`.trim();
+}

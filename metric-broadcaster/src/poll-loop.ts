@@ -1,0 +1,279 @@
+import type { Logger } from 'pino';
+import { GeneratorError, type GeneratorClient } from './generator-client.js';
+import type { LatestTick, RawSample } from './latest-body.js';
+import {
+  backoffDelay,
+  createPoller,
+  isActive,
+  onFailure,
+  onNoTick,
+  onTick,
+  withSubscribers,
+  type BackoffOptions,
+  type PollerState,
+  type PollerTiming,
+} from './poller.js';
+import { FLEET_POLLER, planCompletion, planRequest, type PlanLimits } from './tick-plan.js';
+
+/** What one tick brings to the delivery layer. */
+export interface TickDelivery {
+  /** Epoch ms of the tick answered. */
+  tick: number;
+  /** Samples whose room gets them now: their poller emitted (each at most once, ever). */
+  emitted: RawSample[];
+  /** Every sample the answer(s) held, emitted or not: the fleet frame is built from these. */
+  samples: RawSample[];
+  /** The fleet room gets a frame for this tick (`samples` then covers every server). */
+  fleet: boolean;
+}
+
+export interface PollLoopOptions {
+  client: GeneratorClient;
+  timing: PollerTiming;
+  /** Extra time a request may take beyond the wait the long poll expects. */
+  generatorTimeoutMs: number;
+  log: Logger;
+  /** Members of a poller's room right now (room size decides: no member, no polling). */
+  subscribersOf(key: string): number;
+  onTick(delivery: TickDelivery): void;
+  /** Every finished request reports whether the generator answered. */
+  onGenerator(ok: boolean, error?: GeneratorError): void;
+  random?: () => number;
+  backoff?: BackoffOptions;
+  planLimits?: PlanLimits;
+}
+
+export interface PollLoop {
+  /** Discovery's server list: a poller per id, created and dropped as ids come and go. */
+  setServers(ids: readonly string[]): void;
+  /** A room's membership changed (`serverId` or `FLEET_POLLER`). */
+  refresh(key: string): void;
+  /**
+   * The newest sample known for `serverId` if it belongs to the newest tick the loop has seen
+   * and that tick is recent (less than one poll period old); else `undefined`.
+   */
+  freshSample(serverId: string): RawSample | undefined;
+  /** Stores samples fetched outside the loop (subscribe's immediate fetch). */
+  remember(samples: readonly RawSample[]): void;
+  readonly currentTick: number;
+  activePollers(): number;
+  poller(key: string): PollerState | undefined;
+  /** Stops scheduling; an answer still in flight is dropped. */
+  close(): void;
+}
+
+/**
+ * The tick loop: runs the pollers' plan against the generator, at most one `GET /v1/latest`
+ * in flight. Each answer arrives the moment the generator commits a tick (long poll with
+ * `after=`), so the loop's phase is the generator's. With no active poller it sends nothing.
+ */
+export function createPollLoop(opts: PollLoopOptions): PollLoop {
+  const { client, timing, log } = opts;
+  const random = opts.random ?? Math.random;
+  const pollers = new Map<string, PollerState>();
+  const latest = new Map<string, RawSample>();
+  let knownServers = 0;
+  let currentTick = -1;
+  let lastAnswerAt = -Infinity;
+  let inFlight = false;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  pollers.set(FLEET_POLLER, createPoller(FLEET_POLLER));
+
+  function alignedDueAt(now: number): number {
+    return Math.max(now, lastAnswerAt + timing.pollIntervalMs - timing.leadMs);
+  }
+
+  function update(key: string): void {
+    const p = pollers.get(key);
+    if (!p) return;
+    const now = Date.now();
+    pollers.set(key, withSubscribers(p, opts.subscribersOf(key), currentTick, alignedDueAt(now)));
+  }
+
+  function schedule(): void {
+    if (closed || inFlight) return;
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    const now = Date.now();
+    const plan = planRequest({
+      pollers: pollers.values(),
+      now,
+      timing,
+      knownServers,
+      ...(opts.planLimits ? { limits: opts.planLimits } : {}),
+    });
+    if (plan.kind === 'idle') return;
+    if (plan.kind === 'wait') {
+      timer = setTimeout(schedule, plan.until - now);
+      return;
+    }
+    inFlight = true;
+    void execute(plan.all, plan.ids, plan.pollers, plan.after).finally(() => {
+      inFlight = false;
+      schedule();
+    });
+  }
+
+  async function execute(
+    all: boolean,
+    ids: string[],
+    keys: string[],
+    after: number,
+  ): Promise<void> {
+    const started = Date.now();
+    // A long poll (asking past the newest tick we know) may legitimately wait for a period.
+    const timeoutMs =
+      after >= currentTick
+        ? timing.pollIntervalMs + opts.generatorTimeoutMs
+        : opts.generatorTimeoutMs;
+    let answer: LatestTick | 'no-tick';
+    try {
+      answer = await client.latest({ ...(all ? {} : { ids }), after, timeoutMs });
+    } catch (err) {
+      if (closed) return;
+      fail(keys, err);
+      return;
+    }
+    if (closed) return;
+    opts.onGenerator(true);
+    if (answer === 'no-tick') {
+      const retryAt = Math.max(Date.now(), started + timing.leadMs);
+      for (const key of keys) {
+        const p = pollers.get(key);
+        if (p) pollers.set(key, onNoTick(p, retryAt));
+      }
+      return;
+    }
+
+    const emitted: RawSample[] = [];
+    const samples = answer.samples;
+    let fleet = apply(answer, keys, all, emitted);
+
+    const lagging = planCompletion(pollers.values(), answer.tick, all ? 'all' : new Set(keys));
+    let merged = samples;
+    if (lagging.length) {
+      // Pollers that joined while the long poll was held: fetch their sample of this tick now
+      // (answered at once), so every client still gets this tick in one `metrics` event.
+      const lagAll = lagging.includes(FLEET_POLLER);
+      const lagIds = lagging.filter((k) => k !== FLEET_POLLER);
+      try {
+        const extra = await client.latest({
+          ...(lagAll ? {} : { ids: lagIds }),
+          after: answer.tick - 1,
+          timeoutMs: opts.generatorTimeoutMs,
+        });
+        if (closed) return;
+        if (extra !== 'no-tick') {
+          fleet = apply(extra, lagging, lagAll, emitted) || fleet;
+          merged = lagAll ? extra.samples : samples.concat(extra.samples);
+        }
+      } catch (err) {
+        if (closed) return;
+        fail(lagging, err);
+      }
+    }
+    if (emitted.length || fleet) {
+      opts.onTick({ tick: answer.tick, emitted, samples: merged, fleet });
+    }
+  }
+
+  /** Feeds an answer to the pollers it covers; returns whether the fleet poller emitted. */
+  function apply(answer: LatestTick, keys: string[], all: boolean, emitted: RawSample[]): boolean {
+    const now = Date.now();
+    lastAnswerAt = now;
+    if (answer.tick > currentTick) currentTick = answer.tick;
+    const byId = new Map<string, RawSample>();
+    for (const s of answer.samples) {
+      byId.set(s.serverId, s);
+      const known = latest.get(s.serverId);
+      if (!known || known.tick < s.tick) latest.set(s.serverId, s);
+    }
+    let fleet = false;
+    for (const key of keys) {
+      const p = pollers.get(key);
+      if (!p || !isActive(p)) continue;
+      if (key === FLEET_POLLER) {
+        const out = onTick(p, answer.tick, all, now, timing);
+        pollers.set(key, out.state);
+        fleet = out.emit;
+        continue;
+      }
+      const sample = byId.get(key);
+      const out = onTick(p, sample?.tick ?? answer.tick, sample !== undefined, now, timing);
+      pollers.set(key, out.state);
+      if (out.emit && sample) emitted.push(sample);
+    }
+    return fleet;
+  }
+
+  function fail(keys: string[], err: unknown): void {
+    const error = err instanceof GeneratorError ? err : new GeneratorError('network', String(err));
+    let failures = 0;
+    for (const key of keys) failures = Math.max(failures, pollers.get(key)?.failures ?? 0);
+    // One jitter draw for the whole batch keeps its pollers together in the next request.
+    const delay = backoffDelay(failures + 1, random(), opts.backoff);
+    const now = Date.now();
+    for (const key of keys) {
+      const p = pollers.get(key);
+      if (p) pollers.set(key, onFailure(p, now, delay));
+    }
+    log.warn({ err: error.message, kind: error.kind, retryInMs: delay }, 'generator poll failed');
+    opts.onGenerator(false, error);
+  }
+
+  return {
+    setServers(ids) {
+      const next = new Set(ids);
+      for (const key of [...pollers.keys()]) {
+        if (key !== FLEET_POLLER && !next.has(key)) {
+          pollers.delete(key);
+          latest.delete(key);
+        }
+      }
+      for (const id of ids) {
+        if (!pollers.has(id)) {
+          pollers.set(id, createPoller(id));
+          update(id);
+        }
+      }
+      knownServers = ids.length;
+      schedule();
+    },
+    refresh(key) {
+      update(key);
+      schedule();
+    },
+    freshSample(serverId) {
+      const s = latest.get(serverId);
+      if (!s || s.tick < currentTick) return undefined;
+      return Date.now() - lastAnswerAt <= timing.pollIntervalMs ? s : undefined;
+    },
+    remember(samples) {
+      for (const s of samples) {
+        if (!pollers.has(s.serverId)) continue;
+        const known = latest.get(s.serverId);
+        if (!known || known.tick < s.tick) latest.set(s.serverId, s);
+      }
+    },
+    get currentTick() {
+      return currentTick;
+    },
+    activePollers() {
+      let n = 0;
+      for (const p of pollers.values()) if (isActive(p)) n++;
+      return n;
+    },
+    poller(key) {
+      return pollers.get(key);
+    },
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
