@@ -67,9 +67,10 @@ export interface ServerCharacter {
 
 const CORES = [2, 4, 4, 8, 8, 8, 16, 16, 32, 64] as const;
 
-/** mulberry32 step: returns the new state. */
+/** mulberry32: the state advances by a constant; `toUnit` mixes a state into [0, 1). */
+const STEP = 0x6d2b79f5;
 function nextState(s: number): number {
-  return (s + 0x6d2b79f5) | 0;
+  return (s + STEP) | 0;
 }
 function toUnit(s: number): number {
   let t = s;
@@ -84,6 +85,22 @@ export function mixSeed(seed: number, n: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Irwin–Hall (sum of 4 uniforms, scaled to unit variance) drawn from the 4 states after `s`:
+ * close enough to a normal for a simulation, bounded tails, and far cheaper than Box–Muller.
+ * The caller advances its state by `4 * STEP`.
+ */
+function gaussianAt(s: number): number {
+  return (
+    (toUnit((s + STEP) | 0) +
+      toUnit((s + 2 * STEP) | 0) +
+      toUnit((s + 3 * STEP) | 0) +
+      toUnit((s + 4 * STEP) | 0) -
+      2) *
+    1.7320508075688772
+  );
 }
 
 /** A small seeded PRNG (mulberry32) returning numbers in [0, 1). */
@@ -148,32 +165,71 @@ export function createFleetSimulation({
   const dt = tickMs / 1000;
   const sqrtDt = Math.sqrt(dt);
   const loadKeep = Math.exp(-dt / LOAD_TAU_S);
+  const memTheta = Math.min(1, 0.01 * dt);
+  const netKeep = Math.max(0, 1 - 0.3 * dt);
   const characters = servers.map((n) => characterOf(seed, n));
+  // Per-server constants of one step, precomputed into typed arrays.
+  const f64 = () => new Float64Array(size);
+  const [mu, theta, volStep, burstP, burstSize, burstKeep, waveOmega, wavePhase, waveAmp] = [
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+  ];
+  const [memMu, memVolStep, diskBase, diskSpan, diskStep, netScale, txRatio, cores] = [
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+    f64(),
+  ];
+  // State.
   const rng = new Int32Array(size);
-  const cpuX = new Float64Array(size); // logit CPU walk
-  const burst = new Float64Array(size);
-  const memX = new Float64Array(size);
-  const disk = new Float64Array(size);
-  const netX = new Float64Array(size);
-  const load = new Float64Array(size).fill(NaN);
+  const [cpuX, burst, memX, disk, netX, load] = [f64(), f64(), f64(), f64(), f64(), f64()];
 
   let s = 0;
   const uniform = () => toUnit((s = nextState(s)));
   const gaussian = () => {
-    // Box–Muller; 1 - u keeps the log finite.
-    const u = 1 - uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
+    const g = gaussianAt(s);
+    s = (s + 4 * STEP) | 0;
+    return g;
   };
 
   for (let i = 0; i < size; i++) {
     const c = characters[i]!;
+    mu[i] = logit(c.cpuBase / 100);
+    theta[i] = Math.min(1, c.cpuReversion * dt);
+    volStep[i] = c.cpuVolatility * sqrtDt;
+    burstP[i] = c.burstRate * dt;
+    burstSize[i] = c.burstSize;
+    burstKeep[i] = c.burstDecay ** dt;
+    waveOmega[i] = (2 * Math.PI) / 1000 / c.wavePeriod;
+    wavePhase[i] = c.wavePhase;
+    waveAmp[i] = c.waveAmplitude;
+    memMu[i] = logit(c.memBase / 100);
+    memVolStep[i] = c.memVolatility * sqrtDt;
+    diskBase[i] = c.diskBase;
+    diskSpan[i] = c.diskSpan;
+    diskStep[i] = c.diskGrowth * dt;
+    netScale[i] = c.netScale;
+    txRatio[i] = c.txRatio;
+    cores[i] = c.cores;
+
     s = mixSeed(seed, servers[i]!) | 0;
     // Start every walk in its stationary distribution, so the first minutes already look settled.
-    cpuX[i] =
-      logit(c.cpuBase / 100) + gaussian() * (c.cpuVolatility / Math.sqrt(2 * c.cpuReversion));
-    memX[i] = logit(c.memBase / 100) + gaussian() * 0.15;
+    cpuX[i] = mu[i]! + gaussian() * (c.cpuVolatility / Math.sqrt(2 * c.cpuReversion));
+    memX[i] = memMu[i]! + gaussian() * 0.15;
     disk[i] = c.diskBase + uniform() * c.diskSpan;
     netX[i] = gaussian() * 0.15;
+    load[i] = NaN;
     rng[i] = s;
   }
 
@@ -181,44 +237,52 @@ export function createFleetSimulation({
     size,
     character: (slot) => characters[slot]!,
     step(i, tick, out) {
-      const c = characters[i]!;
-      s = rng[i]!;
-      const theta = Math.min(1, c.cpuReversion * dt);
-      const mu = logit(c.cpuBase / 100);
-      cpuX[i] = cpuX[i]! + theta * (mu - cpuX[i]!) + c.cpuVolatility * sqrtDt * gaussian();
-      let b = burst[i]! * c.burstDecay ** dt;
-      if (uniform() < c.burstRate * dt) b += c.burstSize * (0.5 + uniform());
+      // The server's own random stream: every draw advances `r` (kept local, so V8 keeps it in a
+      // register; the order of draws is part of the reproducible series).
+      let r = rng[i]!;
+      const x = cpuX[i]! + theta[i]! * (mu[i]! - cpuX[i]!) + volStep[i]! * gaussianAt(r);
+      r = (r + 4 * STEP) | 0;
+      cpuX[i] = x;
+      let b = burst[i]! * burstKeep[i]!;
+      r = (r + STEP) | 0;
+      if (toUnit(r) < burstP[i]!) {
+        r = (r + STEP) | 0;
+        b += burstSize[i]! * (0.5 + toUnit(r));
+      }
       burst[i] = b;
-      const wave =
-        c.waveAmplitude * Math.sin((2 * Math.PI * tick) / 1000 / c.wavePeriod + c.wavePhase);
-      const cpuFrac = logistic(cpuX[i]! + b + wave);
+      const wave = waveAmp[i]! * Math.sin(tick * waveOmega[i]! + wavePhase[i]!);
+      const cpuFrac = logistic(x + b + wave);
 
-      const memMu = logit(c.memBase / 100);
-      memX[i] =
-        memX[i]! +
-        Math.min(1, 0.01 * dt) * (memMu - memX[i]!) +
-        c.memVolatility * sqrtDt * gaussian();
-      const memFrac = logistic(memX[i]! + 0.35 * b);
+      const m = memX[i]! + memTheta * (memMu[i]! - memX[i]!) + memVolStep[i]! * gaussianAt(r);
+      r = (r + 4 * STEP) | 0;
+      memX[i] = m;
+      const memFrac = logistic(m + 0.35 * b);
 
-      let d = disk[i]! + c.diskGrowth * dt * (0.5 + cpuFrac);
-      if (d > c.diskBase + c.diskSpan) d = c.diskBase + uniform() * 0.5; // logs rotated
+      let d = disk[i]! + diskStep[i]! * (0.5 + cpuFrac);
+      if (d > diskBase[i]! + diskSpan[i]!) {
+        r = (r + STEP) | 0;
+        d = diskBase[i]! + toUnit(r) * 0.5; // logs rotated
+      }
       disk[i] = d;
 
-      netX[i] = netX[i]! * Math.max(0, 1 - 0.3 * dt) + 0.12 * sqrtDt * gaussian();
-      const rx = c.netScale * (0.03 + 0.97 * cpuFrac) * Math.exp(netX[i]!);
-      const tx = rx * c.txRatio * Math.exp(0.05 * gaussian());
+      const n = netX[i]! * netKeep + 0.12 * sqrtDt * gaussianAt(r);
+      r = (r + 4 * STEP) | 0;
+      netX[i] = n;
+      const rx = netScale[i]! * (0.03 + 0.97 * cpuFrac) * Math.exp(n);
+      const tx = rx * txRatio[i]! * (1 + 0.04 * gaussianAt(r));
+      r = (r + 4 * STEP) | 0;
 
-      const runnable = c.cores * cpuFrac * (1 + 0.1 * b);
+      const runnable = cores[i]! * cpuFrac * (1 + 0.1 * b);
       const prevLoad = load[i]!;
-      const l = Number.isNaN(prevLoad) ? runnable : prevLoad * loadKeep + runnable * (1 - loadKeep);
+      const l = prevLoad === prevLoad ? prevLoad * loadKeep + runnable * (1 - loadKeep) : runnable;
       load[i] = l;
-      rng[i] = s;
+      rng[i] = r;
 
       out.cpuPct[i] = Math.round(cpuFrac * 1000) / 10;
       out.memPct[i] = Math.round(memFrac * 1000) / 10;
-      out.diskPct[i] = Math.round(Math.min(100, Math.max(0, d)) * 10) / 10;
+      out.diskPct[i] = Math.round((d < 0 ? 0 : d > 100 ? 100 : d) * 10) / 10;
       out.netRxBps[i] = Math.round(rx);
-      out.netTxBps[i] = Math.round(tx);
+      out.netTxBps[i] = Math.round(tx < 0 ? 0 : tx);
       out.load1[i] = Math.round(l * 100) / 100;
     },
   };

@@ -149,7 +149,10 @@ export function createTicker({
       if (status.running || stopped) return;
       status.running = true;
       status.startedAt = now();
-      arm(tickAtOrAfter(now(), tickMs));
+      // As if the tick before the first had run: a timer that fires late still runs the first tick.
+      const first = tickAtOrAfter(now(), tickMs);
+      lastTick = first - tickMs;
+      arm(first);
     },
     async stop() {
       stopped = true;

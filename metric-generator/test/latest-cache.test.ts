@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { latestResponseSchema } from '@metrics/protocol/schemas';
+import { createLatestCache } from '../src/latest-cache.js';
+import { fleetServers } from '../src/server-ids.js';
+import { createSampleColumns } from '../src/simulation.js';
+
+const servers = fleetServers(3, true);
+function columns() {
+  const c = createSampleColumns(servers.length);
+  servers.forEach((_, i) => {
+    c.cpuPct[i] = 10 + i;
+    c.memPct[i] = 20.5;
+    c.diskPct[i] = 30;
+    c.netRxBps[i] = 1000 * i;
+    c.netTxBps[i] = 5;
+    c.load1[i] = 0.25;
+  });
+  return c;
+}
+const TICK = Date.UTC(2026, 10, 22, 5, 0, 1);
+
+describe('latest cache', () => {
+  it('lays out the body one sample per line, serverId first, as the README guarantees', () => {
+    const cache = createLatestCache();
+    const latest = cache.publish(TICK, servers, columns(), servers.length);
+    const body = cache.body(latest);
+    const lines = body.split('\n');
+    expect(lines[0]).toBe(`{"tick":${TICK},"samples":[`);
+    expect(lines.at(-1)).toBe(']}');
+    expect(lines.slice(1, -1)).toHaveLength(4);
+    expect(lines[1]).toBe(
+      '{"serverId":"server-1","timestamp":"2026-11-22T05:00:01.000Z","cpuPct":10,"memPct":20.5,' +
+        '"diskPct":30,"netRxBps":0,"netTxBps":5,"load1":0.25},',
+    );
+    expect(lines[4]!.startsWith('{"serverId":"host",')).toBe(true);
+    const parsed = latestResponseSchema.parse(JSON.parse(body));
+    expect(parsed.samples.map((s) => s.serverId)).toEqual([
+      'server-1',
+      'server-2',
+      'server-3',
+      'host',
+    ]);
+    expect(Object.keys(parsed.samples[0]!)).toEqual([
+      'serverId',
+      'timestamp',
+      'cpuPct',
+      'memPct',
+      'diskPct',
+      'netRxBps',
+      'netTxBps',
+      'load1',
+    ]);
+  });
+
+  it('serves the requested ids in the order asked, leaving unknown ones out', () => {
+    const cache = createLatestCache();
+    const latest = cache.publish(TICK, servers, columns(), servers.length);
+    const body = JSON.parse(cache.body(latest, ['server-3', 'nope', 'server-1'])) as {
+      samples: { serverId: string }[];
+    };
+    expect(body.samples.map((s) => s.serverId)).toEqual(['server-3', 'server-1']);
+    expect(cache.body(latest, [])).toBe(`{"tick":${TICK},"samples":[\n\n]}`);
+    expect(JSON.parse(cache.body(latest, []))).toEqual({ tick: TICK, samples: [] });
+  });
+
+  it('answers a waiter at once when a newer tick is already committed', async () => {
+    const cache = createLatestCache();
+    cache.publish(TICK, servers, columns(), servers.length);
+    expect((await cache.waitForTick(TICK - 1, 1_000))?.tick).toBe(TICK);
+    expect(cache.waiting).toBe(0);
+  });
+
+  it('holds a waiter until the next publish', async () => {
+    const cache = createLatestCache();
+    cache.publish(TICK, servers, columns(), servers.length);
+    const waiting = cache.waitForTick(TICK, 5_000);
+    expect(cache.waiting).toBe(1);
+    cache.publish(TICK + 1000, servers, columns(), servers.length);
+    expect((await waiting)?.tick).toBe(TICK + 1000);
+    expect(cache.waiting).toBe(0);
+  });
+
+  it('releases waiters at their deadline, on abort and at close', async () => {
+    const cache = createLatestCache();
+    const started = Date.now();
+    expect(await cache.waitForTick(0, 50)).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+
+    const controller = new AbortController();
+    const aborted = cache.waitForTick(0, 5_000, controller.signal);
+    controller.abort();
+    expect(await aborted).toBeUndefined();
+
+    const closing = cache.waitForTick(0, 5_000);
+    cache.close();
+    expect(await closing).toBeUndefined();
+    expect(await cache.waitForTick(0, 5_000)).toBeUndefined();
+    expect(cache.waiting).toBe(0);
+  });
+});
