@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // are never matched: each project includes only `test/**/*.test.ts`).
 export default defineConfig({
   test: {
-    projects: ['protocol', 'metric-generator', 'metric-broadcaster', 'frontend'],
+    projects: ['protocol', 'metric-generator', 'metric-broadcaster', 'frontend', 'e2e'],
   },
 });

@@ -53,7 +53,12 @@ test('does not route any generator path, though the generator serves them', asyn
   request,
   stack,
 }) => {
-  const paths = ['/v1/servers', '/v1/latest', '/v1/servers/server-1/latest', '/v1/servers/server-1/history'];
+  const paths = [
+    '/v1/servers',
+    '/v1/latest',
+    '/v1/servers/server-1/latest',
+    '/v1/servers/server-1/history',
+  ];
   for (const path of paths) {
     const direct = await fetch(`${stack.generator.url}${path}`);
     expect(direct.status, `generator itself answers ${path}`).toBe(200);
@@ -64,14 +69,14 @@ test('does not route any generator path, though the generator serves them', asyn
   }
 });
 
-test('serves hashed assets gzip-compressed with a year-long immutable cache', async ({
-  stack,
-}) => {
+test('serves hashed assets gzip-compressed with a year-long immutable cache', async ({ stack }) => {
   const index = await fetch(`${stack.url}/`);
   expect(index.status).toBe(200);
   expect(index.headers.get('cache-control') ?? '').not.toContain('immutable');
   const html = await index.text();
-  const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]!);
+  const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/g)].map(
+    (m) => m[1]!,
+  );
   expect(assets.length, 'index.html references hashed assets').toBeGreaterThan(0);
   for (const asset of assets) {
     const res = await fetch(`${stack.url}${asset}`, { headers: { 'accept-encoding': 'gzip' } });
@@ -106,9 +111,12 @@ test('the dashboard streams the whole fleet over a WebSocket through nginx, neve
 
   // Live updates keep arriving: at least three distinct ticks of fleet frames.
   await expect
-    .poll(() => new Set(traffic.named('fleet').map((e) => (e.payload as FleetFramePayload).tick)).size, {
-      timeout: 15_000,
-    })
+    .poll(
+      () => new Set(traffic.named('fleet').map((e) => (e.payload as FleetFramePayload).tick)).size,
+      {
+        timeout: 15_000,
+      },
+    )
     .toBeGreaterThanOrEqual(3);
   for (const event of traffic.named('fleet')) {
     expect((event.payload as FleetFramePayload).count).toBe(stack.serverCount);
@@ -137,6 +145,8 @@ test('a restarted broadcaster is reachable again through the same nginx upstream
 
   // socket.io reconnects by itself; the new socket must again be a WebSocket through nginx.
   await expect.poll(() => traffic.websockets.length, { timeout: 20_000 }).toBeGreaterThan(before);
-  await expect.poll(() => traffic.named('fleet').length, { timeout: 20_000 }).toBeGreaterThan(framesBefore);
+  await expect
+    .poll(() => traffic.named('fleet').length, { timeout: 20_000 })
+    .toBeGreaterThan(framesBefore);
   expect(traffic.pollingRequests).toEqual([]);
 });

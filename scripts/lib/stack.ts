@@ -11,7 +11,6 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startNginx, type NginxProcess } from './nginx.ts';
 import {
   serviceDir,
@@ -24,8 +23,6 @@ import {
 
 export type StackPartName = ServiceName | 'nginx';
 type Env = Record<string, string | undefined>;
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface StackOptions {
   /** SERVER_COUNT of the generator (default 5). */
@@ -69,7 +66,7 @@ export interface Stack {
   /** The current process of each part (a new object after a restart). */
   readonly generator: ServiceProcess;
   readonly broadcaster: ServiceProcess;
-  /** Absent only while `frontend/server/main.ts` does not exist yet. */
+  /** Absent only when started with `frontend: false` (`npm run dev` serves through Vite). */
   readonly frontend: ServiceProcess | undefined;
   /** Throws when the stack was started with `ingress: 'none'`. */
   readonly nginx: NginxProcess;
@@ -83,7 +80,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const FRONTEND_ENTRY = join(serviceDir('frontend'), 'server/main.ts');
+const FRONTEND_DIST_INDEX = join(serviceDir('frontend'), 'dist/index.html');
 
 /** A port nothing listens on right now (the kernel's pick, released at once). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -119,12 +116,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const ownsDir = !options.dataDir;
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'metrics-stack-'));
-  const withFrontend =
-    options.frontend === false
-      ? false
-      : mode === 'dist'
-        ? existsSync(join(serviceDir('frontend'), 'dist-server/main.js'))
-        : existsSync(FRONTEND_ENTRY);
+  const withFrontend = options.frontend !== false;
+  if (!withFrontend && options.ingress !== 'none') {
+    throw new Error('nginx needs the frontend server: use frontend: false only with ingress: none');
+  }
+  if (withFrontend && !existsSync(FRONTEND_DIST_INDEX)) {
+    throw new Error(
+      `${FRONTEND_DIST_INDEX} is missing: build the dashboard first (npm run build -w frontend)`,
+    );
+  }
 
   const parts: Partial<Record<ServiceName, ServiceProcess>> = {};
   let nginx: NginxProcess | undefined;
@@ -171,7 +171,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           listen: `${host}:${port}`,
           port,
           probeHost: host === '0.0.0.0' ? '127.0.0.1' : host,
-          frontendUpstream: parts.frontend ? `127.0.0.1:${parts.frontend.port}` : '127.0.0.1:9',
+          frontendUpstream: `127.0.0.1:${parts.frontend!.port}`,
           broadcasterUpstream: `127.0.0.1:${parts['metric-broadcaster']!.port}`,
           accessLog: options.accessLog,
           timeoutMs,
@@ -255,6 +255,3 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stop: stopAll,
   };
 }
-
-/** Where the frontend's built static files are; `startStack` needs them for the dashboard. */
-export const FRONTEND_DIST = join(ROOT, 'frontend/dist');

@@ -1,0 +1,459 @@
+/**
+ * The container deployment checked without a Docker engine (none runs on this machine): the
+ * compose file against the compose-spec schema, and every cross-file fact a `docker compose up`
+ * depends on — upstreams, ports, env vars, COPY sources, healthchecks — against the services'
+ * own code and the README.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DCLinter } from 'dclint';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { loadConfig as broadcasterConfig } from '../../metric-broadcaster/src/config.ts';
+import { loadConfig as frontendConfig } from '../../frontend/server/config.ts';
+import { loadConfig as generatorConfig } from '../../metric-generator/src/config.ts';
+import {
+  findNginx,
+  renderTemplate,
+  templateHeaders,
+  TEMPLATE_VARIABLES,
+  testNginxConfig,
+  writeNginxConfig,
+} from '../../scripts/lib/nginx.ts';
+import {
+  copies,
+  dockerignore,
+  interpolation,
+  parseDockerfile,
+  parseNginxTemplate,
+  readmeConfigTable,
+  type DockerStage,
+} from './parse.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+interface ComposeService {
+  build?: { context: string; dockerfile: string };
+  image?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number };
+  restart?: string;
+  stop_grace_period?: string;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+const COMPOSE_PATH = join(ROOT, 'docker-compose.yml');
+const compose = parse(readFileSync(COMPOSE_PATH, 'utf8'), { merge: true }) as ComposeFile;
+const template = read('nginx/templates/default.conf.template');
+const nginxTemplate = parseNginxTemplate(template);
+const readmeTable = readmeConfigTable(read('README.md'));
+const isIgnored = dockerignore(read('.dockerignore'));
+
+type Loader = (env: Record<string, string | undefined>, randomSeed?: () => number) => unknown;
+
+/** The three Node services: where they live and how their configuration is read. */
+const NODE_SERVICES: Record<string, { load: Loader; readme: string; workspace: string }> = {
+  'metric-generator': { load: generatorConfig, readme: 'generator', workspace: 'metric-generator' },
+  'metric-broadcaster': {
+    load: broadcasterConfig,
+    readme: 'broadcaster',
+    workspace: 'metric-broadcaster',
+  },
+  frontend: { load: frontendConfig, readme: 'frontend', workspace: 'frontend' },
+};
+
+/** Runs a service's pure `loadConfig` (fixed seed, so two calls compare equal). */
+const load = (service: string, env: Record<string, string | undefined>) =>
+  NODE_SERVICES[service]!.load(env, () => 7);
+
+/** Every variable `loadConfig` looks up, recorded through a Proxy: no grepping of its source. */
+function variablesRead(service: string): string[] {
+  const seen = new Set<string>();
+  const env = new Proxy({} as Record<string, string | undefined>, {
+    get(_, key) {
+      if (typeof key === 'string') seen.add(key);
+      return undefined;
+    },
+    has(_, key) {
+      if (typeof key === 'string') seen.add(key);
+      return false;
+    },
+  });
+  load(service, env);
+  return [...seen].filter((name) => /^[A-Z][A-Z0-9_]*$/.test(name)).sort();
+}
+
+const defaultPort = (service: string) => (load(service, {}) as { port: number }).port;
+
+/** Compose's value for a variable, with `${NAME:-default}` resolved to its default. */
+function resolved(value: string): string {
+  const ref = interpolation(value);
+  return ref ? (ref.fallback ?? '') : value;
+}
+
+/** Docker duration (`10s`, `1m30s`) in seconds. */
+function seconds(duration: string | undefined): number {
+  if (!duration) return NaN;
+  let total = 0;
+  const rest = duration.replace(/(\d+(?:\.\d+)?)(ms|s|m|h)/g, (_, n: string, unit: string) => {
+    total += Number(n) * { ms: 0.001, s: 1, m: 60, h: 3600 }[unit as 'ms' | 's' | 'm' | 'h'];
+    return '';
+  });
+  return rest === '' ? total : NaN;
+}
+
+/** `host:port` → { host, port }. */
+function hostPort(value: string): { host: string; port: number } {
+  const match = /^([\w.-]+):(\d+)$/.exec(value);
+  if (!match) throw new Error(`not host:port: ${value}`);
+  return { host: match[1]!, port: Number(match[2]) };
+}
+
+/** The port of the first `http://…:<port>/healthz` or `||<port>` in a healthcheck command. */
+function healthcheckPort(command: string): number | undefined {
+  const match = /127\.0\.0\.1:(\d+)\/healthz/.exec(command) ?? /\|\|\s*(\d+)\)/.exec(command);
+  return match ? Number(match[1]) : undefined;
+}
+
+const SHUTDOWN_DEADLINE_S = 10;
+
+describe('docker-compose.yml', () => {
+  it('validates against the compose-spec schema (dclint, opinion rules off)', () => {
+    const { context, messages } = DCLinter.validateFile(COMPOSE_PATH);
+    expect(messages).toEqual([]);
+    expect(context).not.toBeNull();
+  });
+
+  it.skipIf(spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0)(
+    'is accepted by `docker-compose config` (Debian docker-compose 1.29, no engine needed)',
+    () => {
+      const run = spawnSync('docker-compose', ['-f', COMPOSE_PATH, 'config', '-q'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    },
+  );
+
+  it('runs the three services and nginx, and only nginx publishes a port: HTTP_PORT, 8080', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(
+      ['frontend', 'metric-broadcaster', 'metric-generator', 'nginx'].sort(),
+    );
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name !== 'nginx') expect(service.ports, `${name} publishes no port`).toBeUndefined();
+    }
+    expect(compose.services.nginx!.ports).toEqual([
+      `\${HTTP_PORT:-8080}:${compose.services.nginx!.environment!.NGINX_LISTEN}`,
+    ]);
+  });
+
+  it('gives every service a healthcheck with explicit timing, a restart policy and a stop grace period beyond the 10 s shutdown deadline', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      const check = service.healthcheck;
+      expect(check?.test?.[0], `${name} healthcheck`).toBe('CMD');
+      expect(seconds(check?.interval), `${name} interval`).toBeGreaterThan(0);
+      expect(seconds(check?.timeout), `${name} timeout`).toBeGreaterThan(0);
+      expect(check?.retries, `${name} retries`).toBeGreaterThan(0);
+      expect(['always', 'unless-stopped', 'on-failure'], `${name} restart`).toContain(
+        service.restart,
+      );
+      expect(seconds(service.stop_grace_period), `${name} stop_grace_period`).toBeGreaterThan(
+        SHUTDOWN_DEADLINE_S,
+      );
+    }
+  });
+
+  it('starts each service only after what it calls is healthy', () => {
+    const healthyDeps = (name: string) =>
+      Object.entries(compose.services[name]!.depends_on ?? {})
+        .filter(([, dep]) => dep.condition === 'service_healthy')
+        .map(([dep]) => dep)
+        .sort();
+    const generatorHost = new URL(
+      compose.services['metric-broadcaster']!.environment!.GENERATOR_URL!,
+    ).hostname;
+    expect(generatorHost).toBe('metric-generator');
+    expect(healthyDeps('metric-broadcaster')).toEqual(['metric-generator']);
+    const upstreamServices = [...nginxTemplate.upstreams.values()]
+      .flat()
+      .map((server) => hostPort(resolvedTemplateValue(server)).host)
+      .sort();
+    expect(healthyDeps('nginx')).toEqual(upstreamServices);
+  });
+
+  it('keeps the SQLite file on a named volume', () => {
+    const generator = compose.services['metric-generator']!;
+    const dbDir = posix.dirname(generator.environment!.DB_PATH!);
+    const mount = generator.volumes?.find((v) => v.split(':')[1] === dbDir);
+    expect(mount, `a volume mounted at ${dbDir}`).toBeDefined();
+    const volumeName = mount!.split(':')[0]!;
+    expect(Object.keys(compose.volumes ?? {})).toContain(volumeName);
+  });
+
+  it('passes SERVER_COUNT to the generator with its default of 5', () => {
+    expect(compose.services['metric-generator']!.environment!.SERVER_COUNT).toBe(
+      '${SERVER_COUNT:-5}',
+    );
+    expect((load('metric-generator', {}) as { serverCount: number }).serverCount).toBe(5);
+  });
+
+  it('.env.example lists exactly the variables compose reads, with compose defaults', () => {
+    const fromCompose = new Map<string, string>();
+    const text = readFileSync(COMPOSE_PATH, 'utf8');
+    for (const match of text.matchAll(/\$\{(\w+)(?::-([^}]*))?\}/g)) {
+      fromCompose.set(match[1]!, match[2] ?? '');
+    }
+    const example = new Map(
+      read('.env.example')
+        .split('\n')
+        .filter((line) => /^[A-Z]/.test(line))
+        .map((line) => {
+          const [name, ...value] = line.split('=');
+          return [name!, value.join('=')] as const;
+        }),
+    );
+    expect(Object.fromEntries(example)).toEqual(Object.fromEntries(fromCompose));
+  });
+});
+
+/** A `${VAR}` of the nginx template, resolved with what compose gives the nginx container. */
+function resolvedTemplateValue(value: string): string {
+  return value.replace(/\$\{(\w+)\}/g, (_, name: string) => {
+    const given = compose.services.nginx!.environment?.[name];
+    if (given === undefined) throw new Error(`compose does not give nginx ${name}`);
+    return given;
+  });
+}
+
+describe.each(Object.keys(NODE_SERVICES))('environment of %s', (service) => {
+  const environment = compose.services[service]!.environment ?? {};
+  const readme = NODE_SERVICES[service]!.readme;
+
+  it('passes every variable the service reads, and the README documents each one', () => {
+    const names = variablesRead(service);
+    expect(names).toContain('PORT');
+    expect(names).toContain('LOG_LEVEL');
+    const documented = new Set([
+      ...(readmeTable.get(readme) ?? []),
+      ...(readmeTable.get('all') ?? []),
+    ]);
+    const notPassed = names.filter((name) => !(name in environment));
+    const undocumented = names.filter((name) => !documented.has(name));
+    expect(notPassed, `variables compose does not pass to ${service}`).toEqual([]);
+    expect(undocumented, `variables missing from README's table (service "${readme}")`).toEqual([]);
+  });
+
+  it("compose's defaults are the service's own defaults, and the whole env is valid", () => {
+    for (const [name, value] of Object.entries(environment)) {
+      const ref = interpolation(value);
+      if (!ref) continue;
+      expect(ref.name, `${name} interpolates its own name`).toBe(name);
+      expect(ref.fallback, `${name} has a default`).toBeDefined();
+      expect(load(service, { [name]: ref.fallback }), `${name}=${ref.fallback}`).toEqual(
+        load(service, {}),
+      );
+    }
+    const env = Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, resolved(v)]));
+    expect(() => load(service, env)).not.toThrow();
+    expect(Number(environment.PORT)).toBe(defaultPort(service));
+  });
+});
+
+describe('nginx template', () => {
+  const nginxEnv = compose.services.nginx!.environment!;
+
+  it('reads exactly the variables compose gives the nginx image and the local runner fills', () => {
+    expect(nginxTemplate.variables).toEqual(Object.keys(nginxEnv).sort());
+    expect(nginxTemplate.variables).toEqual([...TEMPLATE_VARIABLES].sort());
+  });
+
+  it('has upstreams that each name a compose service on its port', () => {
+    expect(nginxTemplate.upstreams.size).toBeGreaterThan(0);
+    for (const [upstream, servers] of nginxTemplate.upstreams) {
+      expect(servers.length, `upstream ${upstream}`).toBe(1);
+      const { host, port } = hostPort(resolvedTemplateValue(servers[0]!));
+      expect(Object.keys(NODE_SERVICES), `upstream ${upstream} → ${host}`).toContain(host);
+      expect(port, `${host} port`).toBe(Number(compose.services[host]!.environment!.PORT));
+      expect(port, `${host} default port`).toBe(defaultPort(host));
+    }
+  });
+
+  it('routes / to the frontend and /socket.io/ to the broadcaster, and nothing to the generator', () => {
+    const serviceOf = (location: string) => {
+      const upstream = nginxTemplate.locations.get(location);
+      const server = upstream && nginxTemplate.upstreams.get(upstream)?.[0];
+      return server ? hostPort(resolvedTemplateValue(server)).host : undefined;
+    };
+    expect(serviceOf('/')).toBe('frontend');
+    expect(serviceOf('/socket.io/')).toBe('metric-broadcaster');
+    expect(serviceOf('/assets/')).toBe('frontend');
+    expect(nginxTemplate.locations.get('= /healthz')).toBeUndefined();
+    const reachable = [...nginxTemplate.locations.keys()].map(serviceOf);
+    expect(reachable).not.toContain('metric-generator');
+  });
+
+  it('listens on the container port compose publishes and probes', () => {
+    const listen = nginxEnv.NGINX_LISTEN!;
+    expect(compose.services.nginx!.ports![0]!.split(':').at(-1)).toBe(listen);
+    expect(healthcheckPort(compose.services.nginx!.healthcheck!.test.join(' '))).toBe(
+      Number(listen),
+    );
+  });
+
+  it('declares the WebSocket upgrade map and connection limit in http context', () => {
+    expect(template).toMatch(/map \$http_upgrade \$connection_upgrade \{/);
+    expect(template).toMatch(/limit_conn_zone \$binary_remote_addr/);
+    expect(template).toMatch(/server_tokens off;/);
+  });
+
+  it.skipIf(spawnSync('envsubst', ['--version'], { stdio: 'ignore' }).status !== 0)(
+    'renders exactly as envsubst with the explicit variable list (what the nginx image does)',
+    () => {
+      const vars = {
+        NGINX_LISTEN: '8080',
+        FRONTEND_UPSTREAM: 'frontend:3000',
+        BROADCASTER_UPSTREAM: 'b:3002',
+      };
+      const run = spawnSync('envsubst', [TEMPLATE_VARIABLES.map((v) => `\${${v}}`).join(' ')], {
+        input: template,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, ...vars },
+      });
+      expect(run.status).toBe(0);
+      expect(renderTemplate(vars, template)).toBe(run.stdout);
+      expect(run.stdout).toContain('$http_upgrade');
+      expect(run.stdout).not.toContain('${');
+    },
+  );
+
+  it.skipIf(!findNginx())('passes `nginx -t` once rendered', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nginx-contract-'));
+    try {
+      writeNginxConfig({
+        dir,
+        listen: '127.0.0.1:8080',
+        frontendUpstream: '127.0.0.1:3000',
+        broadcasterUpstream: '127.0.0.1:3002',
+      });
+      expect(testNginxConfig(dir)).toMatch(/syntax is ok/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives the fallback ingress the same security headers', () => {
+    const headers = templateHeaders(template);
+    expect(Object.keys(headers).sort()).toEqual(
+      [
+        'Content-Security-Policy',
+        'Cross-Origin-Opener-Policy',
+        'Permissions-Policy',
+        'Referrer-Policy',
+        'X-Content-Type-Options',
+        'X-Frame-Options',
+      ].sort(),
+    );
+    expect(headers['Content-Security-Policy']).toMatch(/script-src 'self';/);
+  });
+});
+
+describe.each(Object.keys(NODE_SERVICES))('%s Dockerfile', (service) => {
+  const build = compose.services[service]!.build!;
+  const { workspace } = NODE_SERVICES[service]!;
+  const dockerfile = parseDockerfile(read(build.dockerfile));
+  const runtime = dockerfile.stages.at(-1)!;
+  const args = (stage: DockerStage, keyword: string) =>
+    stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+  const port = defaultPort(service);
+
+  it('is what compose builds, from the repository root', () => {
+    expect(build.context).toBe('.');
+    expect(build.dockerfile).toBe(`${workspace}/Dockerfile`);
+  });
+
+  it('builds every stage from a pinned official Node 20 image', () => {
+    expect(dockerfile.stages.length).toBeGreaterThanOrEqual(2);
+    for (const stage of dockerfile.stages) {
+      expect(stage.image).toMatch(/^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+    }
+  });
+
+  it('copies only sources that exist and that .dockerignore lets through', () => {
+    const stageNames = new Set<string>();
+    for (const stage of dockerfile.stages) {
+      for (const copy of copies(stage)) {
+        if (copy.from) {
+          expect(stageNames, `COPY --from=${copy.from} (line ${copy.line})`).toContain(copy.from);
+          continue;
+        }
+        for (const source of copy.sources) {
+          expect(existsSync(join(ROOT, build.context, source)), `${source} exists`).toBe(true);
+          expect(isIgnored(source), `${source} is not in .dockerignore`).toBe(false);
+        }
+      }
+      if (stage.name) stageNames.add(stage.name);
+    }
+  });
+
+  it('installs with npm ci for its own workspace and builds native code only before runtime', () => {
+    const runs = dockerfile.stages.flatMap((stage) => args(stage, 'RUN'));
+    expect(runs.some((run) => /npm ci\b/.test(run) && run.includes(`-w ${workspace}`))).toBe(true);
+    expect(runs.some((run) => /npm ci\b.*--omit=dev/.test(run))).toBe(true);
+    for (const run of args(runtime, 'RUN')) {
+      expect(run).not.toMatch(/apt-get|npm (ci|install|rebuild)|g\+\+|node-gyp/);
+    }
+    const nativeDeps = JSON.stringify(JSON.parse(read(`${workspace}/package.json`)).dependencies);
+    if (nativeDeps.includes('better-sqlite3')) {
+      const nativeStage = dockerfile.stages.find((stage) =>
+        args(stage, 'RUN').some((run) => run.includes('npm rebuild better-sqlite3')),
+      );
+      expect(nativeStage, 'a stage builds better-sqlite3').toBeDefined();
+      expect(nativeStage).not.toBe(runtime);
+    }
+  });
+
+  it('runs the compiled entry point as a non-root user with a healthcheck', () => {
+    const user = args(runtime, 'USER').at(-1);
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    const healthcheck = args(runtime, 'HEALTHCHECK').at(-1);
+    expect(healthcheck).toMatch(/--interval=\d+s/);
+    const cmd = JSON.parse(args(runtime, 'CMD').at(-1)!) as string[];
+    const start = JSON.parse(read(`${workspace}/package.json`)).scripts.start as string;
+    expect(cmd.join(' ')).toBe(start);
+    // The entry point file is copied from the build stage into the runtime's working directory.
+    const workdir = args(runtime, 'WORKDIR').at(-1)!;
+    const entry = posix.join(workdir, cmd[1]!);
+    const copied = copies(runtime).some(
+      (copy) => copy.from && entry.startsWith(posix.join('/app', copy.destination)),
+    );
+    expect(copied, `${entry} is copied into the runtime image`).toBe(true);
+  });
+
+  it("exposes and probes the service's default port, as compose does", () => {
+    expect(args(runtime, 'EXPOSE')).toEqual([String(port)]);
+    expect(healthcheckPort(args(runtime, 'HEALTHCHECK').at(-1)!)).toBe(port);
+    expect(healthcheckPort(compose.services[service]!.healthcheck!.test.join(' '))).toBe(port);
+  });
+});
+
+describe('nginx image', () => {
+  it('is the pinned official image and gets the template unchanged', () => {
+    const nginx = compose.services.nginx!;
+    expect(nginx.image).toMatch(/^nginx:1\.\d+\.\d+-alpine(@sha256:[0-9a-f]{64})?$/);
+    expect(nginx.volumes).toContain('./nginx/templates:/etc/nginx/templates:ro');
+    expect(existsSync(join(ROOT, 'nginx/templates/default.conf.template'))).toBe(true);
+    expect(dirname('nginx/templates/default.conf.template')).toBe('nginx/templates');
+  });
+});
