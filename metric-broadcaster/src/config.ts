@@ -100,7 +100,7 @@ const VARS = {
   },
   GENERATOR_TIMEOUT_MS: {
     schema: integer(100, 60_000, 'an integer 100–60000 (milliseconds)'),
-    fallback: '1500',
+    fallback: '1000',
   },
   CORS_ORIGINS: { schema: originList, fallback: '' },
   LOG_LEVEL: { schema: z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`), fallback: 'info' },

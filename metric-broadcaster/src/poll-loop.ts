@@ -81,15 +81,25 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
 
   pollers.set(FLEET_POLLER, createPoller(FLEET_POLLER));
 
-  function alignedDueAt(now: number): number {
-    return Math.max(now, lastAnswerAt + timing.pollIntervalMs - timing.leadMs);
-  }
-
   function update(key: string): void {
     const p = pollers.get(key);
     if (!p) return;
     const now = Date.now();
-    pollers.set(key, withSubscribers(p, opts.subscribersOf(key), currentTick, alignedDueAt(now)));
+    pollers.set(key, withSubscribers(p, opts.subscribersOf(key), currentTick, now));
+  }
+
+  let pending = false;
+  /**
+   * Plans on the next turn of the event loop, so that every room change of this turn (one
+   * `subscribe` joins many rooms; many clients subscribe at once) lands in the same request.
+   */
+  function scheduleSoon(): void {
+    if (pending || closed) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      schedule();
+    });
   }
 
   function schedule(): void {
@@ -141,7 +151,7 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     if (closed) return;
     opts.onGenerator(true);
     if (answer === 'no-tick') {
-      const retryAt = Math.max(Date.now(), started + timing.leadMs);
+      const retryAt = Math.max(Date.now(), started + timing.coalesceMs);
       for (const key of keys) {
         const p = pollers.get(key);
         if (p) pollers.set(key, onNoTick(p, retryAt));
@@ -241,11 +251,11 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
         }
       }
       knownServers = ids.length;
-      schedule();
+      scheduleSoon();
     },
     refresh(key) {
       update(key);
-      schedule();
+      scheduleSoon();
     },
     freshSample(serverId) {
       const s = latest.get(serverId);

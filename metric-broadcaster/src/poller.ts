@@ -4,7 +4,7 @@
  * (`poll-loop.ts`) carries out what these decide; tests drive them with an explicit clock.
  *
  * ```
- *            subscribers > 0                    sample / no tick
+ *            subscribers > 0                    answer / no tick
  *   idle ──────────────────────> polling <─────────────────────────┐
  *    ^  <──────────────────────    │  ^                             │
  *    │     subscribers = 0         │  └── backoff ── due again ─────┘
@@ -21,6 +21,8 @@ export interface PollerState {
   readonly subscribers: number;
   /** Epoch ms of the newest tick emitted to the room; `NO_TICK` before the first. */
   readonly lastEmittedTick: number;
+  /** Newest tick any answer brought this poller (emitted or not); never asked for again. */
+  readonly seenTick: number;
   /** When the poller wants its next request sent (epoch ms, local clock). */
   readonly dueAt: number;
   /** Consecutive failed requests; sets the backoff delay. */
@@ -28,38 +30,41 @@ export interface PollerState {
 }
 
 export interface PollerTiming {
-  /** Period between samples the room should get (`POLL_INTERVAL_MS`). */
+  /** Shortest period between two samples the room gets (`POLL_INTERVAL_MS`). */
   pollIntervalMs: number;
-  /**
-   * How long before the next tick is expected the long poll is sent: the generator holds it
-   * and answers the moment the tick commits, so the phase follows the generator's, not ours.
-   */
-  leadMs: number;
+  /** Pollers due within this window share a request; also the shortest gap between requests. */
+  coalesceMs: number;
 }
 
 export const NO_TICK = -1;
 
-/** The lead the broadcaster uses: a quarter of the poll period, at most 250 ms. */
 export function defaultTiming(pollIntervalMs: number): PollerTiming {
-  return { pollIntervalMs, leadMs: Math.min(250, Math.floor(pollIntervalMs / 4)) };
+  return { pollIntervalMs, coalesceMs: Math.min(100, Math.floor(pollIntervalMs / 4)) };
 }
 
 export function createPoller(id: string): PollerState {
-  return { id, phase: 'idle', subscribers: 0, lastEmittedTick: NO_TICK, dueAt: 0, failures: 0 };
+  return {
+    id,
+    phase: 'idle',
+    subscribers: 0,
+    lastEmittedTick: NO_TICK,
+    seenTick: NO_TICK,
+    dueAt: 0,
+    failures: 0,
+  };
 }
 
 /**
- * The room's member count changed. An idle poller that gains members starts polling, due at
- * `alignedDueAt` (the loop's shared phase, so it joins the other pollers' request) and starting
- * after `currentTick`: the newest tick the loop knows is committed, which `subscribe` already
- * sent to the new member from the cache or a direct fetch. Losing every member makes it idle:
- * no watcher, no work.
+ * The room's member count changed. An idle poller that gains members starts polling at once,
+ * starting after `currentTick`: the newest tick the loop knows is committed, which `subscribe`
+ * already sent to the new member from the cache or a direct fetch. Losing every member makes it
+ * idle: no watcher, no work.
  */
 export function withSubscribers(
   p: PollerState,
   subscribers: number,
   currentTick: number,
-  alignedDueAt: number,
+  now: number,
 ): PollerState {
   if (subscribers <= 0) {
     return p.phase === 'idle' && p.subscribers === 0
@@ -72,7 +77,8 @@ export function withSubscribers(
     phase: 'polling',
     subscribers,
     lastEmittedTick: Math.max(p.lastEmittedTick, currentTick),
-    dueAt: alignedDueAt,
+    seenTick: Math.max(p.seenTick, currentTick),
+    dueAt: now,
     failures: 0,
   };
 }
@@ -86,12 +92,14 @@ export function isDue(p: PollerState, now: number): boolean {
 }
 
 /**
- * The `after=` this poller asks the generator for: the tick one poll period after the last
- * one it emitted, minus 1 ms, so an answer is never a tick it already has and, when the
- * generator ticks faster than `pollIntervalMs`, never an intermediate tick either.
+ * The `after=` this poller asks the generator for: past every tick it has seen, and at least
+ * one poll period after the last one it emitted (minus 1 ms). The generator holds such a
+ * request until its next tick commits and answers at that moment: the loop's phase is the
+ * generator's, whatever moment the loop started at.
  */
 export function wantedAfter(p: PollerState, timing: PollerTiming): number {
-  return p.lastEmittedTick === NO_TICK ? 0 : p.lastEmittedTick + timing.pollIntervalMs - 1;
+  const period = p.lastEmittedTick === NO_TICK ? 0 : p.lastEmittedTick + timing.pollIntervalMs - 1;
+  return Math.max(0, p.seenTick, period);
 }
 
 export interface TickOutcome {
@@ -102,8 +110,10 @@ export interface TickOutcome {
 
 /**
  * The generator answered with committed tick `tick`; `hasSample` says whether this poller's
- * server was in the answer. A tick not newer than the last emitted one is never emitted again.
- * The next request is due one period after this answer arrived, less the lead.
+ * server was in the answer. A tick not newer than the last emitted one is never emitted again,
+ * nor one less than a poll period after it (when the generator ticks faster than
+ * `POLL_INTERVAL_MS`). The next long poll is due at once: the generator holds it until the next
+ * tick commits.
  */
 export function onTick(
   p: PollerState,
@@ -113,21 +123,22 @@ export function onTick(
   timing: PollerTiming,
 ): TickOutcome {
   if (p.phase === 'idle') return { state: p, emit: false };
-  const next = now + timing.pollIntervalMs - timing.leadMs;
-  if (tick <= p.lastEmittedTick) {
-    // Answered with a tick we have (a request shared with a poller that lagged): keep the
-    // schedule we had, the next long poll will wait for the tick we want.
-    return { state: { ...p, phase: 'polling', failures: 0 }, emit: false };
-  }
-  if (!hasSample) {
-    // The generator committed a tick without this server (it was just removed): poll on the
-    // normal schedule until discovery drops the poller.
-    return { state: { ...p, phase: 'polling', failures: 0, dueAt: next }, emit: false };
-  }
-  return {
-    state: { ...p, phase: 'polling', failures: 0, lastEmittedTick: tick, dueAt: next },
-    emit: true,
+  const base = {
+    ...p,
+    phase: 'polling' as const,
+    failures: 0,
+    seenTick: Math.max(p.seenTick, tick),
   };
+  if (tick <= p.lastEmittedTick) {
+    // Answered with a tick we have (a request shared with a poller that lagged).
+    return { state: { ...base, dueAt: Math.max(p.dueAt, now + timing.coalesceMs) }, emit: false };
+  }
+  const early = p.lastEmittedTick !== NO_TICK && tick < p.lastEmittedTick + timing.pollIntervalMs;
+  if (!hasSample || early) {
+    // No sample of ours in this tick (server just removed), or too soon: wait for a later tick.
+    return { state: { ...base, dueAt: now }, emit: false };
+  }
+  return { state: { ...base, lastEmittedTick: tick, dueAt: now }, emit: true };
 }
 
 /**

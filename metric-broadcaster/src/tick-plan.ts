@@ -60,7 +60,7 @@ export function planRequest({
   if (!active.length) return { kind: 'idle' };
   if (earliest > now) return { kind: 'wait', until: earliest };
 
-  const horizon = now + timing.leadMs;
+  const horizon = now + timing.coalesceMs;
   const batch = active.filter((p) => p.dueAt <= horizon);
   let after = Infinity;
   for (const p of batch) after = Math.min(after, wantedAfter(p, timing));
