@@ -9,6 +9,9 @@ import type { DashboardSocket } from './dashboard-socket.js';
 import { createSeriesBuffer, WINDOW_MS, type SeriesBuffer } from './series-buffer.js';
 import type { ServerClock } from './server-clock.js';
 
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 15_000;
+
 export type DetailStatus = 'loading' | 'ready' | 'unknown-server' | 'error';
 
 export interface DetailSession {
@@ -47,6 +50,8 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
   /** A (re)sync is filling from history: gap checks wait for it. */
   let syncing = false;
   const attempted = new Set<string>();
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryMs = RETRY_MIN_MS;
 
   const limitFor = (spanMs: number) =>
     Math.min(HISTORY_LIMIT_MAX, Math.ceil(spanMs / buffer.tickMs) + 5);
@@ -59,6 +64,7 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
   async function sync(): Promise<void> {
     if (closed || !active || !socket.connected) return;
     const gen = ++generation;
+    clearTimeout(retryTimer);
     attempted.clear();
     syncing = true;
     // Where the held series ends now: live samples that arrive during the sync must not hide
@@ -93,7 +99,8 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
     }
     // Subscribed first, then history up to now: live samples cover everything after it and
     // the overlap is deduplicated, so nothing falls between the two.
-    const now = clock.now();
+    // The broadcaster takes whole epoch milliseconds only.
+    const now = Math.floor(clock.now());
     const from =
       resumeAfter === undefined ? now - windowMs : Math.max(resumeAfter + 1, now - windowMs);
     const history = await socket.history({ serverId, from, limit: limitFor(now - from) });
@@ -102,9 +109,16 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
       buffer.add(history.samples);
       status = 'ready';
       error = undefined;
-    } else if (status === 'loading') {
-      status = 'error';
-      error = history.error;
+      retryMs = RETRY_MIN_MS;
+    } else {
+      if (status === 'loading') {
+        status = 'error';
+        error = history.error;
+      }
+      // The fill failed (generator briefly unreachable, timeout): try again, backing off.
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => void sync(), retryMs);
+      retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
     }
     changed();
   }
@@ -199,6 +213,7 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
       if (closed) return;
       closed = true;
       generation++;
+      clearTimeout(retryTimer);
       for (const off of offs) off();
       release();
     },

@@ -56,3 +56,10 @@ export function formatClock(epochMs: number): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
+
+/** `4.73 MB/s`, `13.2 MB/s` → `4.73–13.2 MB/s`: the unit once when both share it. */
+export function formatRange(low: string, high: string): string {
+  const unit = /\u00a0(\S+)$/.exec(high)?.[1];
+  if (unit && low.endsWith(`${NBSP}${unit}`)) return `${low.slice(0, -unit.length - 1)}–${high}`;
+  return `${low}–${high}`;
+}

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Sample } from '@metrics/protocol';
 import { createDetailSession } from '../src/detail-session.js';
 import { createServerClock } from '../src/server-clock.js';
@@ -52,6 +52,17 @@ describe('detail session', () => {
     expect(s.status).toBe('ready');
     expect(held(s)).toEqual(range(1, 300));
     expect(t.changes()).toBeGreaterThan(0);
+  });
+
+  it('asks history in whole milliseconds even when the clock reading is fractional', async () => {
+    const t = setup(300.0504321);
+    t.socket.store.push(...recorded(0, 300));
+    const s = t.open();
+    await flush();
+    const req = t.socket.requests.find((r) => r.event === 'history');
+    expect(req).toMatchObject({ request: { from: T0 + 50 } });
+    expect(s.status).toBe('ready');
+    expect(held(s)).toHaveLength(300);
   });
 
   it('appends live samples of its server only, each second once', async () => {
@@ -189,13 +200,35 @@ describe('detail session', () => {
     expect(held(s)).toEqual(range(250, 300));
   });
 
-  it('shows an error when history fails before anything was loaded', async () => {
-    const t = setup();
-    t.socket.historyHandler = () => ({ ok: false, error: 'generator unavailable' });
-    const s = t.open();
-    await flush();
-    expect(s.status).toBe('error');
-    expect(s.error).toBe('generator unavailable');
+  it('shows an error when the fill fails, and retries it with a growing delay', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const t = setup();
+      t.socket.store.push(...recorded(0, 300));
+      let failures = 2;
+      const real = t.socket.historyHandler;
+      t.socket.historyHandler = (req) =>
+        failures-- > 0 ? { ok: false, error: 'generator unavailable' } : real(req);
+      const s = t.open();
+      await flush();
+      expect(s.status).toBe('error');
+      expect(s.error).toBe('generator unavailable');
+      const histories = () => t.socket.requests.filter((r) => r.event === 'history').length;
+      await vi.advanceTimersByTimeAsync(999);
+      expect(histories()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(histories()).toBe(2);
+      await vi.advanceTimersByTimeAsync(1999);
+      expect(histories()).toBe(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(histories()).toBe(3);
+      expect(s.status).toBe('ready');
+      expect(held(s)).toEqual(range(1, 300));
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(histories()).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('waits for a connection instead of sending while offline', async () => {

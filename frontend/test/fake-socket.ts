@@ -5,6 +5,11 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Ack, HistoryAck, HistoryRequest, Sample, SubscribeAck } from '@metrics/protocol';
+import {
+  formatZodError,
+  historyRequestSchema,
+  subscribeRequestSchema,
+} from '@metrics/protocol/schemas';
 import type { DashboardSocket, DashboardSocketEvents } from '../src/dashboard-socket.js';
 
 export type Request =
@@ -53,6 +58,9 @@ export function createFakeSocket(connected = true): FakeSocket {
     },
     async subscribe(serverIds) {
       fake.requests.push({ event: 'subscribe', serverIds });
+      // Validated like the broadcaster does, so a malformed request fails the test.
+      const parsed = subscribeRequestSchema(100).safeParse({ serverIds });
+      if (!parsed.success) return { ok: false, error: formatZodError(parsed.error) };
       return fake.subscribeHandler(serverIds);
     },
     async unsubscribe(serverIds) {
@@ -61,6 +69,8 @@ export function createFakeSocket(connected = true): FakeSocket {
     },
     async history(request) {
       fake.requests.push({ event: 'history', request });
+      const parsed = historyRequestSchema.safeParse(request);
+      if (!parsed.success) return { ok: false, error: formatZodError(parsed.error) };
       return fake.historyHandler(request);
     },
     async fleetSubscribe() {

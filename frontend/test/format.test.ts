@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatLoad, formatPct, formatRate } from '../src/format.js';
+import { formatAge, formatLoad, formatPct, formatRange, formatRate } from '../src/format.js';
 
 const sp = (s: string) => s.replace(/\u00a0/g, ' ');
 
@@ -33,4 +33,11 @@ describe('formatting', () => {
     expect(formatLoad(null)).toBe('—');
     expect(formatLoad(1.234)).toBe('1.23');
   });
+
+  it.each<[string, string, string]>([
+    [formatRate(4_730_000), formatRate(13_200_000), '4.73–13.2 MB/s'],
+    [formatRate(950), formatRate(13_200), '950 B/s–13.2 KB/s'],
+    [formatPct(58.3), formatPct(95), '58.3–95.0 %'],
+    [formatLoad(1.2), formatLoad(3), '1.20–3.00'],
+  ])('range %s, %s → %s', (low, high, s) => expect(sp(formatRange(low, high))).toBe(s));
 });
