@@ -3,12 +3,7 @@
  * on screen exist in the DOM (a fixed pool of links reused as the page scrolls), so 10,000
  * servers cost the same as 40. Work happens in one `requestAnimationFrame` per change.
  */
-import {
-  FLEET_METRICS,
-  HOT_PCT,
-  type FleetModel,
-  type SortKey,
-} from '../fleet-model.js';
+import { FLEET_METRICS, HOT_PCT, type FleetModel, type SortKey } from '../fleet-model.js';
 import { h, setAttr, setText } from '../dom.js';
 import { formatAge, formatCount, formatPct } from '../format.js';
 import { heatCss, heatGradient } from '../heat.js';
