@@ -15,7 +15,7 @@ import { serversRouter } from './routes/servers-router.js';
 import { createSampler, simulatedWorker, type ServerWorker } from './sampler.js';
 import { fleetServers, HOST_KEY, type ServerRef } from './server-ids.js';
 import { createFleetSimulation } from './simulation.js';
-import { createTicker, type Ticker } from './ticker.js';
+import { createTicker, type Ticker, type TickReport } from './ticker.js';
 
 export type AppConfig = Pick<
   Config,
@@ -29,6 +29,8 @@ export interface AppOptions {
   now?: () => number;
   /** Default process metrics (CPU, heap, event loop) in the registry; on by default. */
   defaultMetrics?: boolean;
+  /** Called after each committed tick with its timings. */
+  onTick?: (report: TickReport) => void;
 }
 
 export interface GeneratorApp {
@@ -51,6 +53,7 @@ export function createApp({
   log,
   now = Date.now,
   defaultMetrics,
+  onTick,
 }: AppOptions): GeneratorApp {
   const servers = fleetServers(config.serverCount, config.includeHost);
   const db = openDatabase({ path: config.dbPath, log });
@@ -88,6 +91,7 @@ export function createApp({
     retention,
     log,
     now,
+    onTick,
   });
 
   const app = express();

@@ -40,7 +40,11 @@ export interface LatestCache {
   close(): void;
 }
 
-/** Serializes one sample; numbers are finite, so `String(n)` equals `JSON.stringify(n)`. */
+/**
+ * Serializes one sample: the same text as `JSON.stringify` of the sample object (values are
+ * finite numbers, for which `String(n)` and `JSON.stringify(n)` agree). An integer-arithmetic
+ * formatter was tried and measured no faster here.
+ */
 export function sampleLine(
   idJson: string,
   timestampJson: string,
