@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatLogLine, levelValue, LEVELS } from './lib/log-format.ts';
 import { findNginx } from './lib/nginx.ts';
@@ -20,6 +20,8 @@ import { startDevIngress, startPreviewIngress, type IngressHandle } from './lib/
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const dev = process.argv.includes('--dev');
+/** `npm start -- --no-nginx`: the embedded fallback ingress even when nginx is installed. */
+const noNginx = process.argv.includes('--no-nginx');
 
 /** Default ports of DESIGN.md; the ingress port is HTTP_PORT. */
 const PORTS = { 'metric-generator': 3001, 'metric-broadcaster': 3002, frontend: 3000 } as const;
@@ -126,7 +128,7 @@ function buildIfStale(): void {
 // --- run -------------------------------------------------------------------------------------
 async function main(): Promise<void> {
   if (!dev) buildIfStale();
-  const nginxPath = dev ? undefined : findNginx();
+  const nginxPath = dev || noNginx ? undefined : findNginx();
   const ingressKind = dev ? 'vite-dev' : nginxPath ? 'nginx' : 'vite-preview';
 
   const serviceEnv = (name: keyof typeof PORTS) => ({
@@ -150,7 +152,6 @@ async function main(): Promise<void> {
       port: httpPort,
       dataDir: resolve(ROOT, '.run'),
       dbPath: process.env.DB_PATH ?? resolve(ROOT, 'data/metrics.db'),
-      accessLog: '/dev/stdout',
       detached: true,
       env: {
         // SERVER_COUNT is passed as given, so the generator's own validation reports a bad value.
@@ -189,8 +190,14 @@ async function main(): Promise<void> {
   say('');
   if (ingressKind === 'nginx') {
     say(`ingress: nginx (${nginxPath}), rendered from nginx/templates/default.conf.template`);
+    // nginx cannot open /dev/stdout when it is a socket (as under Node): the access log is a file.
+    say(`         access log: ${relative(ROOT, join(stack.nginx.dir, 'logs/access.log'))}`);
   } else if (ingressKind === 'vite-preview') {
-    say('ingress: nginx is not installed, so the embedded fallback serves the same routes:');
+    say(
+      noNginx
+        ? 'ingress: --no-nginx, so the embedded fallback serves the same routes:'
+        : 'ingress: nginx is not installed, so the embedded fallback serves the same routes:',
+    );
     say('         Vite preview proxy (/socket.io/ → broadcaster, / → frontend server).');
     say('         For the production ingress: sudo apt-get install -y nginx');
   } else {
@@ -202,7 +209,11 @@ async function main(): Promise<void> {
   say('');
 
   let stopping = false;
+  let firstSignalAt = 0;
   const shutdown = async (signal: NodeJS.Signals) => {
+    // One Ctrl-C arrives more than once: from the terminal to the whole process group, and
+    // relayed again by npm and tsx. Only a second press, well after the first, forces a kill.
+    if (stopping && Date.now() - firstSignalAt < 1_000) return;
     if (stopping) {
       say(`\n${signal} again: killing every process now`);
       for (const name of ['nginx', 'frontend', 'metric-broadcaster', 'metric-generator'] as const) {
@@ -211,6 +222,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    firstSignalAt = Date.now();
     say(`\n${signal}: stopping ingress, frontend, broadcaster, generator…`);
     await ingress?.close();
     await stack.stop();

@@ -121,6 +121,11 @@ test('the dashboard streams the whole fleet over a WebSocket through nginx, neve
   for (const event of traffic.named('fleet')) {
     expect((event.payload as FleetFramePayload).count).toBe(stack.serverCount);
   }
+  // What the user sees: the servers table lists every server (ARIA counts the header row too).
+  await expect(page.getByRole('table', { name: 'Servers' })).toHaveAttribute(
+    'aria-rowcount',
+    String(stack.serverCount + 1),
+  );
 
   expect(traffic.websockets.length).toBeGreaterThan(0);
   for (const url of traffic.websockets) {

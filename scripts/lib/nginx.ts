@@ -77,7 +77,10 @@ export interface NginxConfigOptions {
   listen: string;
   frontendUpstream: string;
   broadcasterUpstream: string;
-  /** Where access log lines go: a file path, `/dev/stdout`, or `off`. Default `<dir>/access.log`. */
+  /**
+   * Access log: a file path or `off`; default `<dir>/logs/access.log`. Not /dev/stdout: under
+   * Node the child's stdout is a socket, which nginx cannot open by path.
+   */
   accessLog?: string;
 }
 
@@ -142,6 +145,8 @@ export function testNginxConfig(dir: string, nginx = findNginx()): string {
 
 export interface NginxProcess {
   name: 'nginx';
+  /** Prefix directory: nginx.conf, the rendered default.conf, logs/, temp/. */
+  dir: string;
   port: number;
   url: string;
   pid: number;
@@ -158,8 +163,10 @@ export interface StartNginxOptions extends NginxConfigOptions {
   /** Host to probe (default 127.0.0.1). */
   probeHost?: string;
   timeoutMs?: number;
-  /** Called with each line nginx writes (error log, and the access log if it is /dev/stdout). */
+  /** Called with each line nginx writes to stderr (its error log). */
   onLine?: (line: string) => void;
+  /** Own process group, like the services under `npm start` (see `StartOptions.detached`). */
+  detached?: boolean;
 }
 
 /** Starts nginx in the foreground and resolves once its `/healthz` answers 200. */
@@ -169,6 +176,7 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxProce
   const conf = writeNginxConfig(options);
   const child = spawn(nginx, ['-p', options.dir, '-c', conf, '-e', 'stderr', '-g', 'daemon off;'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   const output: string[] = [];
   const exited = once(child, 'exit').then(([code, signal]) => ({
@@ -226,7 +234,17 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxProce
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
-  return { name: 'nginx', port: options.port, url, pid: child.pid!, child, output, exited, stop };
+  return {
+    name: 'nginx',
+    dir: options.dir,
+    port: options.port,
+    url,
+    pid: child.pid!,
+    child,
+    output,
+    exited,
+    stop,
+  };
 }
 
 /**

@@ -51,7 +51,7 @@ export interface StackOptions {
   dataDir?: string;
   /** The generator's DB_PATH (default `metrics.db` in `dataDir`). */
   dbPath?: string;
-  /** nginx access log: a path, `/dev/stdout` or `off` (default: a file in nginx's prefix). */
+  /** nginx access log: a path or `off` (default: `logs/access.log` in nginx's prefix). */
   accessLog?: string;
   /** Every output line of every part, as it arrives. */
   onLine?: (name: StackPartName, line: string) => void;
@@ -175,6 +175,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           broadcasterUpstream: `127.0.0.1:${parts['metric-broadcaster']!.port}`,
           accessLog: options.accessLog,
           timeoutMs,
+          detached: options.detached,
           onLine: options.onLine ? (line) => options.onLine!('nginx', line) : undefined,
         });
         ports.nginx = port;
