@@ -103,9 +103,9 @@ describe('metric-generator app (in-memory database, real HTTP)', () => {
       expect(res.status).toBe(200);
       const tick = Number(res.headers.get('x-tick'));
       expect(tick).toBeGreaterThan(current);
-      expect(waited).toBeLessThanOrEqual(TICK_MS + 60);
-      // Answered at the commit: the response leaves soon after the tick's wall-clock time.
-      expect(Date.now() - tick).toBeLessThan(80);
+      expect(waited).toBeLessThanOrEqual(2 * TICK_MS);
+      // Answered at the commit: before the following tick is even due (generous for a loaded CI machine).
+      expect(Date.now() - tick).toBeLessThan(TICK_MS);
     });
 
     it('answers a long poll at once when a newer tick is committed', async () => {
@@ -126,7 +126,7 @@ describe('metric-generator app (in-memory database, real HTTP)', () => {
       expect(await res.text()).toBe('');
       const waited = Date.now() - started;
       expect(waited).toBeGreaterThanOrEqual(2 * TICK_MS - 5);
-      expect(waited).toBeLessThan(2 * TICK_MS + 150);
+      expect(waited).toBeLessThan(2 * TICK_MS + 400);
     });
 
     it('forgets a held request when its client disconnects', async () => {
@@ -183,14 +183,20 @@ describe('metric-generator app (in-memory database, real HTTP)', () => {
     const history = async (query: string, id = 'server-2') =>
       getJson(`${url}${ROUTES.serverHistory(id)}${query}`);
 
-    it('returns samples oldest first, one per tick', async () => {
+    it('returns samples oldest first, one per tick, a gap only where a tick was counted missed', async () => {
       const { status, body } = await history('');
+      const missed = running.app.ticker.status().missedTicks;
       expect(status).toBe(200);
       const parsed = historyResponseSchema.parse(body);
       expect(parsed.serverId).toBe('server-2');
       const ts = parsed.samples.map((s) => Date.parse(s.timestamp));
       expect(ts.length).toBeGreaterThan(3);
-      expect(ts.slice(1).map((t, i) => t - ts[i]!)).toEqual(ts.slice(1).map(() => TICK_MS));
+      const steps = ts.slice(1).map((t, i) => (t - ts[i]!) / TICK_MS);
+      for (const step of steps) {
+        expect(Number.isInteger(step) && step >= 1).toBe(true);
+      }
+      // On a loaded machine a tick may be skipped, but never silently.
+      expect(steps.reduce((gaps, step) => gaps + step - 1, 0)).toBeLessThanOrEqual(missed);
     });
 
     it('keeps the newest `limit` samples', async () => {
