@@ -1,0 +1,454 @@
+/**
+ * `npm run bench:broadcaster [-- --quick]`: the metric-broadcaster under load, next to a naive
+ * broadcaster (bench/lib/naive-broadcaster.ts: one 1 s timer per server, one emit per sample)
+ * in the same run, against the same real generator. Every part is its own process: generator
+ * (SERVER_COUNT=1000, TICK_MS=1000), the broadcaster under test, two load-client processes
+ * (socket.io-client, websocket transport; each client watches 10 servers, every second client
+ * also the fleet) and one probe process with 10 clients of the same shape, whose view is not
+ * skewed by the load processes' own queueing. Loopback only, bounded in time.
+ *
+ * Reports per run: freshness (client receive − sample tick) p50/p99, samples/s delivered,
+ * generator requests per tick, broadcaster CPU (from /proc/<pid>/stat) and RSS per client.
+ * Writes bench/results/broadcaster.json.
+ */
+import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
+import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
+import { round } from './lib/stats.js';
+import { formatTable } from './lib/table.js';
+
+const quick = process.argv.includes('--quick');
+const SIZES = quick ? [100, 1_000] : [100, 1_000, 5_000];
+const SERVERS = 1_000;
+const PER_CLIENT = 10;
+const FLEET_EVERY = 2;
+const LOAD_PROCESSES = 2;
+const PROBES = 10;
+const WARMUP_MS = quick ? 2_000 : 3_000;
+const MEASURE_MS = quick ? 5_000 : 10_000;
+const SEED = 2026;
+const CLK_TCK = 100; // USER_HZ on Linux
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+const FILE_LIMIT = 20_000;
+
+type Impl = 'broadcaster' | 'naive';
+
+interface Run {
+  impl: Impl;
+  clients: number;
+  connected: number;
+  failedConnects: number;
+  connectMs: number;
+  fleetClients: number;
+  freshnessMs: { p50: number; p90: number; p99: number; max: number };
+  probeFreshnessMs: { p50: number; p90: number; p99: number; max: number };
+  fleetFreshnessMs: { p50: number; p99: number };
+  samplesPerSecond: number;
+  expectedSamplesPerSecond: number;
+  metricsEventsPerSecond: number;
+  fleetFramesPerSecond: number;
+  duplicates: number;
+  disconnects: number;
+  generatorRequestsPerTick: number;
+  cpuPct: number;
+  rssMb: number;
+  rssPerClientKb: number;
+  loadClientCpuPct: number;
+}
+
+/** Sockets need file descriptors: re-run under a raised soft limit, which children inherit. */
+function ensureFileLimit(): void {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
+  const soft = m?.[1] === 'unlimited' ? Infinity : Number(m?.[1] ?? 0);
+  const hard = m?.[2] === 'unlimited' ? Infinity : Number(m?.[2] ?? 0);
+  const want = Math.min(FILE_LIMIT, hard);
+  if (soft >= want || process.env.BENCH_FILE_LIMIT_RAISED) return;
+  const args = ['--import', 'tsx', '--conditions=source', fileURLToPath(import.meta.url)];
+  const run = spawnSync(
+    'bash',
+    [
+      '-c',
+      `ulimit -n ${want} && exec "$@"`,
+      'bench',
+      process.execPath,
+      ...args,
+      ...process.argv.slice(2),
+    ],
+    { stdio: 'inherit', env: { ...process.env, BENCH_FILE_LIMIT_RAISED: '1' }, cwd: ROOT },
+  );
+  process.exit(run.status ?? 1);
+}
+
+function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the parenthesized command name; utime, stime are fields 14 and 15
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuTicks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuTicks, rssBytes: rssKb * 1024 };
+}
+
+async function generatorLatestRequests(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (
+      line.startsWith('generator_http_requests_total{') &&
+      /route="[^"]*latest[^"]*"/.test(line)
+    ) {
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return sum;
+}
+
+/** Starts the naive broadcaster script as a process and waits for its `listening` line. */
+async function startNaive(
+  generatorUrl: string,
+): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=source', 'bench/lib/naive-broadcaster.ts'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', GENERATOR_URL: generatorUrl },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error('naive broadcaster did not start')), 30_000);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      const m = /"msg":"listening","port":(\d+)/.exec(buffered);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', () => reject(new Error('naive broadcaster exited')));
+  });
+  return {
+    pid: child.pid!,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function startLoadProcess(): ChildProcess {
+  return fork(fileURLToPath(new URL('./lib/broadcaster-load-client.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx', '--conditions=source'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    cwd: ROOT,
+  });
+}
+
+function ask<T extends Reply['type']>(
+  child: ChildProcess,
+  cmd: Command,
+  expect: T,
+): Promise<Extract<Reply, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: Reply) => {
+      if (reply.type !== expect) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(reply as Extract<Reply, { type: T }>);
+    };
+    const onExit = () => reject(new Error(`load process exited while waiting for ${expect}`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send(cmd);
+  });
+}
+
+function merge(a: number[], b: number[]): number[] {
+  return a.map((v, i) => v + (b[i] ?? 0));
+}
+
+function quantile(hist: readonly number[], q: number): number {
+  const total = hist.reduce((s, v) => s + v, 0);
+  if (!total) return NaN;
+  const rank = q * total;
+  let cum = 0;
+  for (let i = 0; i < hist.length; i++) {
+    cum += hist[i]!;
+    if (cum >= rank) return i;
+  }
+  return hist.length - 1;
+}
+
+const maxOf = (hist: readonly number[]) => {
+  for (let i = hist.length - 1; i >= 0; i--) if (hist[i]) return i;
+  return NaN;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function runOnce(
+  impl: Impl,
+  clients: number,
+  generator: ServiceProcess,
+  loaders: ChildProcess[],
+  probe: ChildProcess,
+): Promise<Run> {
+  let target: { pid: number; url: string; stop(): Promise<unknown> };
+  if (impl === 'broadcaster') {
+    const service = await startService('metric-broadcaster', {
+      PORT: '0',
+      GENERATOR_URL: generator.url,
+      LOG_LEVEL: 'info',
+    });
+    target = { pid: service.pid, url: service.url, stop: () => service.stop() };
+  } else {
+    target = await startNaive(generator.url);
+  }
+  try {
+    await sleep(500);
+    const base = procStat(target.pid);
+    const perProcess = Math.ceil(clients / loaders.length);
+    const connectStarted = performance.now();
+    const connects = await Promise.all([
+      ...loaders.map((child, i) =>
+        ask(
+          child,
+          {
+            type: 'connect',
+            url: target.url,
+            count: Math.max(0, Math.min(perProcess, clients - i * perProcess)),
+            firstIndex: i * perProcess,
+            servers: SERVERS,
+            perClient: PER_CLIENT,
+            fleetEvery: FLEET_EVERY,
+            seed: SEED,
+          },
+          'connected',
+        ),
+      ),
+      ask(
+        probe,
+        {
+          type: 'connect',
+          url: target.url,
+          count: PROBES,
+          firstIndex: 1_000_000,
+          servers: SERVERS,
+          perClient: PER_CLIENT,
+          fleetEvery: FLEET_EVERY,
+          seed: SEED,
+        },
+        'connected',
+      ),
+    ]);
+    const connectMs = Math.round(performance.now() - connectStarted);
+    const failedConnects = connects.reduce((n, c) => n + c.failed, 0);
+    await sleep(WARMUP_MS);
+
+    const all = [...loaders, probe];
+    const requestsBefore = await generatorLatestRequests(generator.url);
+    const before = procStat(target.pid);
+    const t0 = performance.now();
+    for (const child of all) child.send({ type: 'start' } satisfies Command);
+    await sleep(MEASURE_MS);
+    const stats = await Promise.all(all.map((child) => ask(child, { type: 'stop' }, 'stats')));
+    const seconds = (performance.now() - t0) / 1000;
+    const after = procStat(target.pid);
+    const requestsAfter = await generatorLatestRequests(generator.url);
+    await Promise.all(all.map((child) => ask(child, { type: 'close' }, 'closed')));
+
+    const load = stats.slice(0, loaders.length).map((s) => s.stats);
+    const probeStats = stats[stats.length - 1]!.stats;
+    const sum = (f: (s: LoadStats) => number) => load.reduce((n, s) => n + f(s), 0);
+    const fresh = load.map((s) => s.freshness).reduce(merge);
+    const fleetFresh = load.map((s) => s.fleetFreshness).reduce(merge);
+    const connected = sum((s) => s.clients);
+    const loadSeconds = Math.max(...load.map((s) => s.wallMs)) / 1000;
+    return {
+      impl,
+      clients,
+      connected,
+      failedConnects,
+      connectMs,
+      fleetClients: Math.ceil(clients / FLEET_EVERY),
+      freshnessMs: {
+        p50: quantile(fresh, 0.5),
+        p90: quantile(fresh, 0.9),
+        p99: quantile(fresh, 0.99),
+        max: maxOf(fresh),
+      },
+      probeFreshnessMs: {
+        p50: quantile(probeStats.freshness, 0.5),
+        p90: quantile(probeStats.freshness, 0.9),
+        p99: quantile(probeStats.freshness, 0.99),
+        max: maxOf(probeStats.freshness),
+      },
+      fleetFreshnessMs: { p50: quantile(fleetFresh, 0.5), p99: quantile(fleetFresh, 0.99) },
+      samplesPerSecond: round(sum((s) => s.samples) / loadSeconds, 0),
+      expectedSamplesPerSecond: connected * PER_CLIENT,
+      metricsEventsPerSecond: round(sum((s) => s.metricsEvents) / loadSeconds, 0),
+      fleetFramesPerSecond: round(sum((s) => s.fleetFrames) / loadSeconds, 0),
+      duplicates: sum((s) => s.duplicates) + probeStats.duplicates,
+      disconnects: sum((s) => s.disconnects) + probeStats.disconnects,
+      generatorRequestsPerTick: round((requestsAfter - requestsBefore) / seconds, 2),
+      cpuPct: round(((after.cpuTicks - before.cpuTicks) / CLK_TCK / seconds) * 100, 1),
+      rssMb: round(after.rssBytes / 1024 / 1024, 1),
+      rssPerClientKb: round(
+        (after.rssBytes - base.rssBytes) / 1024 / Math.max(1, connected + PROBES),
+        1,
+      ),
+      loadClientCpuPct: round((sum((s) => s.cpuMs) / 1000 / loadSeconds) * 100, 1),
+    };
+  } finally {
+    await target.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  ensureFileLimit();
+  const startedAt = Date.now();
+  console.log(
+    `bench:broadcaster${quick ? ' --quick' : ''}: SERVER_COUNT=${SERVERS}, clients ${SIZES.join(' / ')}, ` +
+      `${PER_CLIENT} servers each, 1 in ${FLEET_EVERY} on the fleet; warm-up ${WARMUP_MS} ms, measure ${MEASURE_MS} ms`,
+  );
+  const generator = await startService('metric-generator', {
+    PORT: '0',
+    SERVER_COUNT: String(SERVERS),
+    TICK_MS: '1000',
+    DB_PATH: ':memory:',
+    SEED: String(SEED),
+  });
+  const loaders = Array.from({ length: LOAD_PROCESSES }, startLoadProcess);
+  const probe = startLoadProcess();
+  const runs: Run[] = [];
+  try {
+    for (const clients of SIZES) {
+      for (const impl of ['broadcaster', 'naive'] as const) {
+        const run = await runOnce(impl, clients, generator, [...loaders], probe);
+        runs.push(run);
+        console.log(
+          `  ${impl.padEnd(11)} ${String(clients).padStart(5)} clients: freshness p50 ${run.freshnessMs.p50} ms, ` +
+            `p99 ${run.freshnessMs.p99} ms (probes ${run.probeFreshnessMs.p50}/${run.probeFreshnessMs.p99}), ` +
+            `${run.samplesPerSecond}/${run.expectedSamplesPerSecond} samples/s, ` +
+            `${run.generatorRequestsPerTick} req/tick, CPU ${run.cpuPct} %, ${run.rssPerClientKb} KB/client`,
+        );
+      }
+    }
+  } finally {
+    for (const child of [...loaders, probe]) child.kill();
+    await generator.stop();
+  }
+
+  const rows = runs.map((r) => [
+    r.impl,
+    r.clients,
+    `${r.freshnessMs.p50} / ${r.freshnessMs.p99}`,
+    `${r.probeFreshnessMs.p50} / ${r.probeFreshnessMs.p99}`,
+    `${r.samplesPerSecond} / ${r.expectedSamplesPerSecond}`,
+    r.metricsEventsPerSecond,
+    r.duplicates,
+    r.generatorRequestsPerTick,
+    r.cpuPct,
+    r.rssPerClientKb,
+  ]);
+  console.log(
+    '\n' +
+      formatTable(
+        [
+          'impl',
+          'clients',
+          'fresh p50/p99 ms',
+          'probes p50/p99',
+          'samples/s (want)',
+          'metrics ev/s',
+          'dups',
+          'gen req/tick',
+          'CPU %',
+          'KB/client',
+        ],
+        rows,
+      ),
+  );
+
+  const at = (impl: Impl, clients: number) =>
+    runs.find((r) => r.impl === impl && r.clients === clients);
+  const ours1k = at('broadcaster', 1_000);
+  const naive1k = at('naive', 1_000);
+  const ours5k = at('broadcaster', 5_000);
+  const targets = {
+    freshnessP50At1000: {
+      target: '≤ 30 ms',
+      value: ours1k?.freshnessMs.p50,
+      met: (ours1k?.freshnessMs.p50 ?? Infinity) <= 30,
+    },
+    freshnessP99At1000: {
+      target: '≤ 150 ms',
+      value: ours1k?.freshnessMs.p99,
+      met: (ours1k?.freshnessMs.p99 ?? Infinity) <= 150,
+    },
+    vsNaiveP50At1000: {
+      target: '≥ 10× better',
+      value:
+        ours1k && naive1k
+          ? round(naive1k.freshnessMs.p50 / Math.max(1, ours1k.freshnessMs.p50), 1)
+          : undefined,
+      met:
+        !!ours1k &&
+        !!naive1k &&
+        naive1k.freshnessMs.p50 >= 10 * Math.max(1, ours1k.freshnessMs.p50),
+    },
+    held5000: ours5k
+      ? {
+          target: '5,000 clients connected, ≥ 99 % of samples delivered, no duplicate',
+          value: `${ours5k.connected} connected, ${round((100 * ours5k.samplesPerSecond) / ours5k.expectedSamplesPerSecond, 1)} % delivered, ${ours5k.duplicates} dups`,
+          met:
+            ours5k.connected === 5_000 &&
+            ours5k.samplesPerSecond >= 0.99 * ours5k.expectedSamplesPerSecond &&
+            ours5k.duplicates === 0,
+        }
+      : { target: 'not run with --quick', value: undefined, met: undefined },
+  };
+  console.log('\ntargets:');
+  for (const [name, t] of Object.entries(targets)) {
+    console.log(
+      `  ${name}: ${t.value ?? '–'} (${t.target}) ${t.met === undefined ? '' : t.met ? 'MET' : 'NOT MET'}`,
+    );
+  }
+
+  mkdirSync(RESULTS, { recursive: true });
+  const result = {
+    bench: 'broadcaster',
+    quick,
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    setup: {
+      servers: SERVERS,
+      tickMs: 1000,
+      perClient: PER_CLIENT,
+      fleetEvery: FLEET_EVERY,
+      loadProcesses: LOAD_PROCESSES,
+      probes: PROBES,
+      warmupMs: WARMUP_MS,
+      measureMs: MEASURE_MS,
+    },
+    runs,
+    targets,
+    durationS: round((Date.now() - startedAt) / 1000, 0),
+  };
+  writeFileSync(`${RESULTS}broadcaster.json`, JSON.stringify(result, null, 2) + '\n');
+  console.log(`\nwrote bench/results/broadcaster.json (${result.durationS} s)`);
+}
+
+await main();
