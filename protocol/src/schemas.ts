@@ -30,9 +30,20 @@ export const historyResponseSchema = z.object({
   samples: z.array(sampleSchema),
 });
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
 /** Epoch ms (number or digit string) or an ISO 8601 date-time; parsed to epoch ms. */
 export const instantSchema = z.union([z.number(), z.string().max(64)]).transform((v, ctx) => {
-  const ms = typeof v === 'number' ? v : /^\d{1,16}$/.test(v) ? Number(v) : Date.parse(v);
+  // Strings are epoch-ms digits or an ISO 8601 date(-time): Date.parse alone also takes "-5"
+  // (May 2001) or "May 2001", which no client means.
+  const ms =
+    typeof v === 'number'
+      ? v
+      : /^\d{1,16}$/.test(v)
+        ? Number(v)
+        : ISO_DATE.test(v)
+          ? Date.parse(v)
+          : NaN;
   if (!Number.isSafeInteger(ms) || ms < 0) {
     ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 date' });
     return z.NEVER;

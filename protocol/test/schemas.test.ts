@@ -20,6 +20,9 @@ describe('history query', () => {
     [{ limit: '10001' }],
     [{ limit: 'abc' }],
     [{ from: 'yesterday' }],
+    [{ from: '-5' }],
+    [{ from: 'May 2001' }],
+    [{ to: '2026-13-45T99:99Z' }],
     [{ from: '2000', to: '1000' }],
     [{ unknown: '1' }],
   ])('rejects %j', (query) => {
