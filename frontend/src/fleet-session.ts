@@ -6,6 +6,7 @@
 import { decodeFleetFrame, type FleetFramePayload } from '@metrics/protocol';
 import type { DashboardSocket } from './dashboard-socket.js';
 import type { FleetModel } from './fleet-model.js';
+import { measure } from './perf.js';
 import type { ServerClock } from './server-clock.js';
 
 export interface FleetSession {
@@ -52,6 +53,7 @@ export function createFleetSession(options: FleetSessionOptions): FleetSession {
     }),
     socket.on('fleet', (payload: FleetFramePayload) => {
       if (!active) return;
+      const started = performance.now();
       let frame;
       try {
         frame = decodeFleetFrame(payload);
@@ -59,7 +61,10 @@ export function createFleetSession(options: FleetSessionOptions): FleetSession {
         rejected++;
         return;
       }
-      if (model.applyFrame(frame, now()) === 'applied') onChange();
+      const applied = model.applyFrame(frame, now()) === 'applied';
+      // Read by the frontend benchmark: what one frame costs before rendering.
+      measure('fleet:apply', started);
+      if (applied) onChange();
     }),
     socket.on('connect', () => {
       joined = false;

@@ -8,6 +8,7 @@ import { h, setAttr, setText } from '../dom.js';
 import { formatAge, formatCount, formatPct } from '../format.js';
 import { heatCss, heatGradient } from '../heat.js';
 import { serverHref, type OverviewRoute } from '../route.js';
+import { measure } from '../perf.js';
 import { createHeatGrid } from './heat-grid.js';
 
 export const ROW_HEIGHT = 40;
@@ -41,7 +42,12 @@ interface RowEls {
   row: HTMLAnchorElement;
   name: HTMLElement;
   state: HTMLElement;
-  metrics: { fill: HTMLElement; value: HTMLElement }[];
+  metrics: { fill: HTMLElement; value: HTMLElement; shown: number }[];
+  /** What the row shows now, so unchanged parts are not written again. */
+  pos: number;
+  index: number;
+  version: number;
+  stale: boolean | undefined;
 }
 
 export function createOverview(options: OverviewOptions): OverviewView {
@@ -185,8 +191,8 @@ export function createOverview(options: OverviewOptions): OverviewView {
   let orderKey = '';
   let matches: Uint8Array | undefined;
   let matchesKey = '';
-  let firstPos = 0;
   let frame = 0;
+  let tableFrame = 0;
   let lastFreshness: boolean | undefined;
   let focusPos = -1;
 
@@ -196,6 +202,7 @@ export function createOverview(options: OverviewOptions): OverviewView {
     const metrics = FLEET_METRICS.map(() => ({
       fill: h('span', { class: 'fill' }),
       value: h('span', { class: 'val' }),
+      shown: -1,
     }));
     const row = h(
       'a',
@@ -205,8 +212,8 @@ export function createOverview(options: OverviewOptions): OverviewView {
         h(
           'span',
           { role: 'cell', class: `c-${FLEET_METRICS[k]}` },
-          h('span', { class: 'bar', 'aria-hidden': 'true' }, m.fill),
           m.value,
+          h('span', { class: 'bar', 'aria-hidden': 'true' }, m.fill),
         ),
       ),
       state,
@@ -214,7 +221,7 @@ export function createOverview(options: OverviewOptions): OverviewView {
     row.addEventListener('focus', () => {
       focusPos = Number(row.dataset.pos);
     });
-    return { row, name, state, metrics };
+    return { row, name, state, metrics, pos: -1, index: -1, version: -1, stale: undefined };
   }
 
   function setRoute(next: OverviewRoute): void {
@@ -229,7 +236,11 @@ export function createOverview(options: OverviewOptions): OverviewView {
 
   function render(): void {
     frame = 0;
-    performance.mark('overview:render:start');
+    if (tableFrame) {
+      cancelAnimationFrame(tableFrame);
+      tableFrame = 0;
+    }
+    const started = performance.now();
     const t = now();
     const key = `${model.revision}|${route.filter}|${route.sortKey}|${route.sortDir}`;
     if (key !== orderKey) {
@@ -251,7 +262,7 @@ export function createOverview(options: OverviewOptions): OverviewView {
       setAttr(b, 'aria-pressed', String(b.dataset.metric === route.colorBy));
     grid.draw(route.colorBy, matches, t);
     renderTable(t);
-    performance.measure('overview:render', 'overview:render:start');
+    measure('overview:render', started);
   }
 
   function renderSummary(t: number): void {
@@ -287,8 +298,12 @@ export function createOverview(options: OverviewOptions): OverviewView {
   }
 
   function renderTable(t: number): void {
+    // Read layout before writing anything, so the browser never lays out twice in one frame.
+    // Rows on screen: the table scrolls with the page, so the window is what overlaps the viewport.
+    const top = spacer.getBoundingClientRect().top;
     const n = order.length;
-    spacer.style.height = `${n * ROW_HEIGHT}px`;
+    const height = `${n * ROW_HEIGHT}px`;
+    if (spacer.style.height !== height) spacer.style.height = height;
     setAttr(table, 'aria-rowcount', String(n + 1));
     setText(
       shown,
@@ -316,47 +331,89 @@ export function createOverview(options: OverviewOptions): OverviewView {
       setText(button.lastElementChild!, active ? (route.sortDir === 'asc' ? '▲' : '▼') : '');
     }
 
-    // Rows on screen: the table scrolls with the page, so the window is what overlaps the viewport.
-    const top = spacer.getBoundingClientRect().top;
     const first = Math.max(0, Math.floor(-top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(n, Math.ceil((window.innerHeight - top) / ROW_HEIGHT) + OVERSCAN);
     const count = Math.max(0, last - first);
-    while (pool.length < count) {
-      const r = makeRow();
-      spacer.append(r.row);
-      pool.push(r);
+    if (pool.length < count) {
+      while (pool.length < count) pool.push(makeRow());
+      spacer.append(...pool.slice(spacer.childElementCount).map((r) => r.row));
     }
-    firstPos = first;
-    const col = model.values;
-    for (let k = 0; k < pool.length; k++) {
-      const r = pool[k]!;
-      const pos = first + k;
-      if (k >= count) {
-        r.row.hidden = true;
-        continue;
-      }
-      r.row.hidden = false;
-      const i = order[pos]!;
-      const id = model.ids[i]!;
+    // Position p is always drawn by pool[p % size]: scrolling by three rows rewrites three
+    // rows, not all of them.
+    const size = pool.length;
+    const desired: HTMLAnchorElement[] = [];
+    for (let pos = first; pos < last; pos++) {
+      const r = pool[pos % size]!;
+      desired.push(r.row);
+      fillRow(r, pos, t);
+    }
+    for (const r of pool) {
+      if (r.pos >= first && r.pos < last) continue;
+      r.pos = -1;
+      r.row.hidden = true;
+      desired.push(r.row);
+    }
+    keepDomOrder(desired);
+  }
+
+  function fillRow(r: RowEls, pos: number, t: number): void {
+    const i = order[pos]!;
+    if (r.pos !== pos) {
+      r.pos = pos;
       r.row.dataset.pos = String(pos);
       r.row.style.transform = `translateY(${pos * ROW_HEIGHT}px)`;
-      setAttr(r.row, 'aria-rowindex', String(pos + 2));
-      setAttr(r.row, 'href', serverHref(id));
+      r.row.setAttribute('aria-rowindex', String(pos + 2));
+    }
+    r.row.hidden = false;
+    if (r.index !== i || r.version !== model.version) {
+      r.index = i;
+      r.version = model.version;
+      const id = model.ids[i]!;
+      r.row.setAttribute('href', serverHref(id));
       setText(r.name, id);
-      const stale = model.isStale(i, t);
+      for (const cell of r.metrics) cell.shown = -1;
+    }
+    const stale = model.isStale(i, t);
+    if (r.stale !== stale) {
+      r.stale = stale;
       r.row.classList.toggle('is-stale', stale);
-      FLEET_METRICS.forEach((m, c) => {
-        const v = col[m][i]!;
-        const cell = r.metrics[c]!;
-        setText(cell.value, formatPct(v));
-        cell.fill.style.transform = `scaleX(${Number.isFinite(v) ? v / 100 : 0})`;
-        cell.fill.style.backgroundColor = Number.isFinite(v) ? heatCss(v) : '';
-      });
-      const age = model.ageOf(i, t);
-      setText(
-        r.state,
-        !Number.isFinite(age) ? 'no data' : stale ? `stale ${formatAge(age)}` : 'live',
-      );
+    }
+    for (let c = 0; c < FLEET_METRICS.length; c++) {
+      const v = model.values[FLEET_METRICS[c]!][i]!;
+      const cell = r.metrics[c]!;
+      if (Object.is(cell.shown, v)) continue;
+      cell.shown = v;
+      setText(cell.value, formatPct(v));
+      cell.fill.style.transform = `scaleX(${Number.isFinite(v) ? v / 100 : 0})`;
+      cell.fill.style.backgroundColor = Number.isFinite(v) ? heatCss(v) : '';
+    }
+    const age = model.ageOf(i, t);
+    setText(
+      r.state,
+      !Number.isFinite(age) ? 'no data' : stale ? `stale ${formatAge(age)}` : 'live',
+    );
+  }
+
+  /**
+   * Keeps the rows' DOM order equal to their visual order (reading and Tab order), moving as
+   * few nodes as possible: a scroll is a rotation of the pool, fixed by moving its ends.
+   */
+  function keepDomOrder(desired: HTMLAnchorElement[]): void {
+    const current = spacer.children;
+    const len = desired.length;
+    if (current.length !== len) {
+      spacer.replaceChildren(...desired);
+      return;
+    }
+    const j = Array.prototype.indexOf.call(current, desired[0]);
+    let rotation = j >= 0;
+    for (let k = 0; rotation && k < len; k++) rotation = current[(j + k) % len] === desired[k];
+    if (!rotation) {
+      spacer.replaceChildren(...desired);
+    } else if (j > 0 && j <= len / 2) {
+      spacer.append(...Array.from(current).slice(0, j));
+    } else if (j > len / 2) {
+      spacer.prepend(...Array.from(current).slice(j));
     }
   }
 
@@ -387,11 +444,20 @@ export function createOverview(options: OverviewOptions): OverviewView {
       window.scrollTo({ top: rowTop + ROW_HEIGHT - window.innerHeight + 8 });
     }
     renderTable(now());
-    const r = pool[pos - firstPos];
+    const r = pool.find((p) => p.pos === pos);
     r?.row.focus({ preventScroll: true });
   }
 
-  const onScroll = () => invalidate();
+  // Scrolling moves rows only: the summary and the heat grid wait for new data.
+  const onScroll = () => {
+    if (!frame && !tableFrame) tableFrame = requestAnimationFrame(renderTableOnly);
+  };
+  function renderTableOnly(): void {
+    tableFrame = 0;
+    const started = performance.now();
+    renderTable(now());
+    measure('overview:scroll', started);
+  }
   window.addEventListener('scroll', onScroll, { passive: true });
   window.addEventListener('resize', onScroll);
 
@@ -413,6 +479,7 @@ export function createOverview(options: OverviewOptions): OverviewView {
     invalidate,
     destroy() {
       if (frame) cancelAnimationFrame(frame);
+      if (tableFrame) cancelAnimationFrame(tableFrame);
       window.clearInterval(timer);
       window.removeEventListener('scroll', onScroll);
       window.removeEventListener('resize', onScroll);
