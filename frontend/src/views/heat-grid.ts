@@ -8,6 +8,7 @@ import type { FleetMetric, FleetModel } from '../fleet-model.js';
 import { cssVar, h } from '../dom.js';
 import { formatPct } from '../format.js';
 import { HEAT_RGBA, heatIndex, packRgba, parseColor } from '../heat.js';
+import { gridLayout, MAX_CELL } from './heat-grid-layout.js';
 
 export interface HeatGrid {
   readonly el: HTMLElement;
@@ -16,29 +17,11 @@ export interface HeatGrid {
   destroy(): void;
 }
 
-const MIN_CELL = 4;
-const MAX_CELL = 40;
 const METRIC_LABEL: Record<FleetMetric, string> = {
   cpuPct: 'CPU',
   memPct: 'Memory',
   diskPct: 'Disk',
 };
-
-/** Largest cell (CSS px, gap included) that fits `count` cells in `width` × `maxHeight`. */
-export function gridLayout(
-  count: number,
-  width: number,
-  maxHeight: number,
-): { cell: number; cols: number; rows: number } {
-  const w = Math.max(width, MIN_CELL);
-  for (let cell = MAX_CELL; cell > MIN_CELL; cell--) {
-    const cols = Math.max(1, Math.floor(w / cell));
-    const rows = Math.ceil(count / cols);
-    if (rows * cell <= maxHeight) return { cell, cols, rows };
-  }
-  const cols = Math.max(1, Math.floor(w / MIN_CELL));
-  return { cell: MIN_CELL, cols, rows: Math.ceil(count / cols) };
-}
 
 export function createHeatGrid(model: FleetModel, onOpen: (serverId: string) => void): HeatGrid {
   const canvas = h('canvas', { class: 'heat-canvas', role: 'img' });
