@@ -56,8 +56,9 @@ function toUint16(values: ArrayBuffer | Uint8Array, expected: number): Uint16Arr
   if (bytes.byteLength !== expected * 2) {
     throw new RangeError(`fleet frame: expected ${expected * 2} bytes, got ${bytes.byteLength}`);
   }
-  // A Uint16Array view needs an even offset; Node's pooled Buffers may not have one.
-  if (bytes.byteOffset % 2 !== 0) bytes = bytes.slice();
+  // A Uint16Array view needs an even offset; Node's pooled Buffers may not have one. Copy with
+  // the Uint8Array constructor: `Buffer#slice` would return a view at the same odd offset.
+  if (bytes.byteOffset % 2 !== 0) bytes = new Uint8Array(bytes);
   return new Uint16Array(bytes.buffer, bytes.byteOffset, expected);
 }
 

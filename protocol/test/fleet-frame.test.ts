@@ -42,6 +42,15 @@ describe('fleet frame codec', () => {
     expect(frame.memPct[1]).toBeCloseTo(56.78, 5);
   });
 
+  it('decodes a Node Buffer at an odd byte offset (socket.io-client in Node)', () => {
+    const values = createFleetValues(2);
+    setFleetValues(values, 2, 0, 1.5, 2.5, 3.5);
+    const pool = Buffer.alloc(values.byteLength + 1);
+    Buffer.from(values.buffer).copy(pool, 1);
+    const frame = decodeFleetFrame({ tick: 0, version: 1, count: 2, values: pool.subarray(1) });
+    expect(frame.diskPct[0]).toBeCloseTo(3.5, 5);
+  });
+
   it('rejects a frame whose length does not match its count', () => {
     expect(() =>
       decodeFleetFrame({ tick: 0, version: 1, count: 4, values: new Uint8Array(6) }),
