@@ -130,6 +130,10 @@ export function createOverview(options: OverviewOptions): OverviewView {
   });
   filterInput.addEventListener('input', () => setRoute({ ...route, filter: filterInput.value }));
   const shown = h('span', { class: 'shown', 'aria-live': 'polite' });
+  const heldNote = h('span', {
+    class: 'held',
+    title: 'Rows keep their order while the pointer or focus is in the table',
+  });
   const sortButtons = new Map<SortKey, HTMLButtonElement>();
   const headerCells = (['name', ...FLEET_METRICS] as SortKey[]).map((key) => {
     const button = h(
@@ -178,6 +182,7 @@ export function createOverview(options: OverviewOptions): OverviewView {
       { class: 'panel-head' },
       h('h2', { id: 'table-title' }, 'Servers'),
       filterInput,
+      heldNote,
       shown,
     ),
     table,
@@ -188,7 +193,10 @@ export function createOverview(options: OverviewOptions): OverviewView {
 
   const pool: RowEls[] = [];
   let order: Uint32Array = new Uint32Array(0);
-  let orderKey = '';
+  let orderQueryKey = '';
+  let orderRevision = -1;
+  let pointerInTable = false;
+  const holding = () => pointerInTable || spacer.contains(document.activeElement);
   let matches: Uint8Array | undefined;
   let matchesKey = '';
   let frame = 0;
@@ -242,11 +250,19 @@ export function createOverview(options: OverviewOptions): OverviewView {
     }
     const started = performance.now();
     const t = now();
-    const key = `${model.revision}|${route.filter}|${route.sortKey}|${route.sortDir}`;
-    if (key !== orderKey) {
+    // A new query re-sorts at once; new data re-sorts only while nobody is pointing at or
+    // focused in the table, so a row never moves away under the pointer just before a click.
+    const queryKey = `${model.version}|${route.filter}|${route.sortKey}|${route.sortDir}`;
+    const held = holding() && queryKey === orderQueryKey;
+    if (!held && (queryKey !== orderQueryKey || model.revision !== orderRevision)) {
       order = model.view(route);
-      orderKey = key;
+      orderQueryKey = queryKey;
+      orderRevision = model.revision;
     }
+    setText(
+      heldNote,
+      held && model.revision !== orderRevision && route.sortKey !== 'name' ? 'order held' : '',
+    );
     const fKey = `${model.version}|${route.filter}`;
     if (fKey !== matchesKey) {
       matchesKey = fKey;
@@ -449,6 +465,13 @@ export function createOverview(options: OverviewOptions): OverviewView {
   }
 
   // Scrolling moves rows only: the summary and the heat grid wait for new data.
+  spacer.addEventListener('pointerenter', () => (pointerInTable = true));
+  spacer.addEventListener('pointerleave', () => {
+    pointerInTable = false;
+    invalidate();
+  });
+  spacer.addEventListener('focusout', () => invalidate());
+
   const onScroll = () => {
     if (!frame && !tableFrame) tableFrame = requestAnimationFrame(renderTableOnly);
   };
