@@ -18,6 +18,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
+import { measureEmitStrategies, type StrategyResult } from './lib/emit-strategies.js';
 import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 
@@ -31,6 +32,8 @@ const PROBES = 10;
 const WARMUP_MS = quick ? 2_000 : 3_000;
 const MEASURE_MS = quick ? 5_000 : 10_000;
 const SEED = 2026;
+/** Connecting stops after this long; a broadcaster that cannot take its clients faster runs short. */
+const CONNECT_DEADLINE_MS = quick ? 20_000 : 40_000;
 const CLK_TCK = 100; // USER_HZ on Linux
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -234,6 +237,7 @@ async function runOnce(
             perClient: PER_CLIENT,
             fleetEvery: FLEET_EVERY,
             seed: SEED,
+            deadlineMs: CONNECT_DEADLINE_MS,
           },
           'connected',
         ),
@@ -249,6 +253,7 @@ async function runOnce(
           perClient: PER_CLIENT,
           fleetEvery: FLEET_EVERY,
           seed: SEED,
+          deadlineMs: CONNECT_DEADLINE_MS,
         },
         'connected',
       ),
@@ -333,7 +338,34 @@ async function main(): Promise<void> {
   const loaders = Array.from({ length: LOAD_PROCESSES }, startLoadProcess);
   const probe = startLoadProcess();
   const runs: Run[] = [];
+  let strategies: StrategyResult[];
   try {
+    strategies = await measureEmitStrategies({
+      clients: 1_000,
+      samplesPerClient: PER_CLIENT,
+      rounds: quick ? 6 : 12,
+      servers: SERVERS,
+      loader: loaders[0]!,
+      ask,
+    });
+    console.log(
+      '\n' +
+        formatTable(
+          [
+            'delivery (1,000 clients × 10 samples)',
+            'server CPU ms/tick',
+            'µs per client',
+            'delivered',
+          ],
+          strategies.map((r) => [
+            r.strategy,
+            r.cpuMsPerTick,
+            r.cpuUsPerClient,
+            `${r.delivered}/${r.expected}`,
+          ]),
+        ) +
+        '\n',
+    );
     for (const clients of SIZES) {
       for (const impl of ['broadcaster', 'naive'] as const) {
         const run = await runOnce(impl, clients, generator, [...loaders], probe);
@@ -443,6 +475,7 @@ async function main(): Promise<void> {
       warmupMs: WARMUP_MS,
       measureMs: MEASURE_MS,
     },
+    emitStrategies: strategies,
     runs,
     targets,
     durationS: round((Date.now() - startedAt) / 1000, 0),

@@ -22,6 +22,8 @@ export interface ConnectCommand {
   /** Every `fleetEvery`-th client (by index) also subscribes to the fleet. */
   fleetEvery: number;
   seed: number;
+  /** No new connection is started after this long; the run goes on with those connected. */
+  deadlineMs: number;
 }
 
 export type Command = ConnectCommand | { type: 'start' } | { type: 'stop' } | { type: 'close' };
@@ -141,7 +143,7 @@ async function connectOne(cmd: ConnectCommand, index: number): Promise<boolean> 
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
-    timeout: 20_000,
+    timeout: 30_000,
   });
   attach(client);
   try {
@@ -167,8 +169,12 @@ async function connectOne(cmd: ConnectCommand, index: number): Promise<boolean> 
 async function connectAll(cmd: ConnectCommand): Promise<Reply> {
   const t0 = performance.now();
   let failed = 0;
-  const BATCH = 200;
+  const BATCH = 100;
   for (let i = 0; i < cmd.count; i += BATCH) {
+    if (performance.now() - t0 > cmd.deadlineMs) {
+      failed += cmd.count - i;
+      break;
+    }
     const batch = [];
     for (let j = i; j < Math.min(cmd.count, i + BATCH); j++)
       batch.push(connectOne(cmd, cmd.firstIndex + j));

@@ -1,10 +1,19 @@
 import { EVENTS, FLEET_ROOM, serverRoom } from '@metrics/protocol';
+import { writeBatch } from './batched-write.js';
 import { encodeMetricsPacket } from './delivery.js';
 import { buildFleetFrame, type FleetIndex } from './fleet-builder.js';
 import type { RawSample } from './latest-body.js';
 import type { BroadcasterMetrics } from './metrics.js';
 import type { TickDelivery } from './poll-loop.js';
 import type { BroadcasterSocket, IoServer } from './socket-types.js';
+
+/** socket.io-parser's EVENT type; its encoder turns it into BINARY_EVENT for binary payloads. */
+const SOCKET_IO_EVENT = 2;
+
+/** The part of socket.io's parser `io.encoder` exposes that the fan-out uses. */
+interface FleetEncoder {
+  encode(packet: { type: number; nsp: string; data: unknown[] }): Array<string | Buffer>;
+}
 
 export interface Fanout {
   /** One tick to every watcher: one `metrics` write per client, one `fleet` frame per tick. */
@@ -23,10 +32,11 @@ export interface FanoutOptions {
 
 /**
  * Room membership decides who gets what: for each emitted sample, the members of its room
- * `server:<id>` get it appended to their payload; then each client gets ONE write holding all of
- * its samples of the tick. A socket write costs 12–16 µs whatever its size (shared MEASURED.md),
- * so writes, not bytes, are what this minimizes. The samples' JSON is relayed as the generator
- * wrote it; `socket.data.subs` guarantees each sample reaches a client at most once.
+ * `server:<id>` get it appended to their payload; then each client gets ONE `metrics` event
+ * holding all of its samples of the tick, and, when it is in the `fleet` room, the fleet frame,
+ * all in one TCP write. A socket write costs 12–16 µs whatever its size (shared MEASURED.md), so
+ * writes, not bytes, are what this minimizes. The samples' JSON is relayed as the generator wrote
+ * it; `socket.data.subs` guarantees each sample reaches a client at most once.
  */
 export function createFanout({
   io,
@@ -35,8 +45,14 @@ export function createFanout({
   fleetIndex,
 }: FanoutOptions): Fanout {
   const nsp = io.of('/');
+  const encoder = io.encoder as unknown as FleetEncoder;
 
-  function write(socket: BroadcasterSocket, samples: readonly RawSample[], now: number): number {
+  /** This socket's new samples as one `metrics` packet (undefined when it has none new). */
+  function metricsPacket(
+    socket: BroadcasterSocket,
+    samples: readonly RawSample[],
+    now: number,
+  ): { packet: string; count: number } | undefined {
     const subs = socket.data.subs;
     const json: string[] = [];
     for (const s of samples) {
@@ -45,13 +61,12 @@ export function createFanout({
       subs.set(s.serverId, s.tick);
       json.push(s.json);
     }
-    if (!json.length) return 0;
-    socket.conn.write(encodeMetricsPacket(json, now));
-    return json.length;
+    return json.length ? { packet: encodeMetricsPacket(json, now), count: json.length } : undefined;
   }
 
   return {
     deliver({ tick, emitted, samples, fleet }) {
+      const started = performance.now();
       const now = Date.now();
       const rooms = nsp.adapter.rooms;
       const perSocket = new Map<string, RawSample[]>();
@@ -64,60 +79,63 @@ export function createFanout({
           else perSocket.set(sid, [s]);
         }
       }
-      const slow: string[] = [];
+      // The fleet frame is encoded once per tick (socket.io's own encoder: a header string and
+      // the binary attachment) and joins each member's batch.
+      const fleetMembers = fleet ? rooms.get(FLEET_ROOM) : undefined;
+      const fleetPackets = fleetMembers?.size
+        ? encoder.encode({
+            type: SOCKET_IO_EVENT,
+            nsp: '/',
+            data: [EVENTS.fleet, buildFleetFrame(fleetIndex(), tick, samples)],
+          })
+        : undefined;
+
       let messages = 0;
       let sent = 0;
-      for (const [sid, list] of perSocket) {
+      let fleetSent = 0;
+      let slow = 0;
+      const deliverTo = (sid: string, list: readonly RawSample[] | undefined): void => {
         const socket = nsp.sockets.get(sid);
-        if (!socket || !socket.connected) continue;
+        if (!socket || !socket.connected) return;
         if (unsentBytes(socket) > slowClientBufferBytes) {
-          slow.push(sid);
-          continue;
+          slow++;
+          return;
         }
-        const n = write(socket, list, now);
-        if (n) {
+        const batch: Array<string | Buffer> = [];
+        const m = list ? metricsPacket(socket, list, now) : undefined;
+        if (m) {
+          batch.push(m.packet);
           messages++;
-          sent += n;
+          sent += m.count;
         }
-      }
-      if (fleet) {
-        const members = rooms.get(FLEET_ROOM);
-        if (members?.size) {
-          for (const sid of members) {
-            if (perSocket.has(sid)) continue; // already checked above
-            const socket = nsp.sockets.get(sid);
-            if (socket && unsentBytes(socket) > slowClientBufferBytes) slow.push(sid);
-          }
-          const frame = buildFleetFrame(fleetIndex(), tick, samples);
-          const target = slow.length ? io.to(FLEET_ROOM).except(slow) : io.to(FLEET_ROOM);
-          target.emit(EVENTS.fleet, frame);
-          metrics.emittedMessages.inc(
-            { event: EVENTS.fleet },
-            members.size - slowInRoom(slow, members),
-          );
+        if (fleetPackets && fleetMembers!.has(sid)) {
+          batch.push(...fleetPackets);
+          fleetSent++;
         }
+        writeBatch(socket.conn, batch);
+      };
+      for (const [sid, list] of perSocket) deliverTo(sid, list);
+      if (fleetPackets) {
+        for (const sid of fleetMembers!) if (!perSocket.has(sid)) deliverTo(sid, undefined);
       }
+
       if (messages) metrics.emittedMessages.inc({ event: EVENTS.metrics }, messages);
+      if (fleetSent) metrics.emittedMessages.inc({ event: EVENTS.fleet }, fleetSent);
       if (sent) metrics.emittedSamples.inc(sent);
-      if (slow.length) metrics.droppedMessages.inc({ reason: 'slow_client' }, slow.length);
+      if (slow) metrics.droppedMessages.inc({ reason: 'slow_client' }, slow);
       metrics.freshness.observe(Math.max(0, now - tick) / 1000);
+      metrics.fanoutDuration.observe((performance.now() - started) / 1000);
     },
 
     sendTo(socket, samples) {
       if (!socket.connected) return;
-      const n = write(socket, samples, Date.now());
-      if (n) {
-        metrics.emittedMessages.inc({ event: EVENTS.metrics });
-        metrics.emittedSamples.inc(n);
-      }
+      const m = metricsPacket(socket, samples, Date.now());
+      if (!m) return;
+      socket.conn.write(m.packet);
+      metrics.emittedMessages.inc({ event: EVENTS.metrics });
+      metrics.emittedSamples.inc(m.count);
     },
   };
-}
-
-function slowInRoom(slow: readonly string[], members: ReadonlySet<string>): number {
-  let n = 0;
-  for (const sid of slow) if (members.has(sid)) n++;
-  return n;
 }
 
 /**

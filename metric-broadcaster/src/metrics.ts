@@ -8,6 +8,7 @@ export interface BroadcasterMetrics {
   emittedMessages: Counter<'event'>;
   emittedSamples: Counter;
   freshness: Histogram;
+  fanoutDuration: Histogram;
   droppedMessages: Counter<'reason'>;
   rejectedEvents: Counter<'reason'>;
   observeRequest(kind: RequestKind, outcome: RequestOutcome, seconds: number): void;
@@ -73,8 +74,14 @@ export function createMetrics(sources: MetricsSources): BroadcasterMetrics {
   });
   const freshness = new Histogram({
     name: 'broadcaster_sample_freshness_seconds',
-    help: 'Time from a sample tick to the moment its delivery to clients was written',
+    help: 'Time from a tick to the moment its fan-out to clients starts (generator commit + relay)',
     buckets: [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const fanoutDuration = new Histogram({
+    name: 'broadcaster_fanout_duration_seconds',
+    help: 'Time to write one tick to every client that gets it (metrics events and fleet frames)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
   const droppedMessages = new Counter({
@@ -96,6 +103,7 @@ export function createMetrics(sources: MetricsSources): BroadcasterMetrics {
     emittedMessages,
     emittedSamples,
     freshness,
+    fanoutDuration,
     droppedMessages,
     rejectedEvents,
     observeRequest(kind, outcome, seconds) {
