@@ -83,6 +83,17 @@ test('the overview lists every server and its values change every second', async
     'aria-sort',
     'descending',
   );
+
+  // While the pointer is on the table, new data keeps coming but rows keep their order.
+  const names = page.locator('.tbody .row:not([hidden]) .name');
+  await page.locator('.tbody .row:not([hidden])').first().hover();
+  const held = await names.allInnerTexts();
+  await expect(page.locator('.held')).toHaveText('order held');
+  await page.waitForTimeout(2_000);
+  expect(await names.allInnerTexts()).toEqual(held);
+  await page.mouse.move(0, 0);
+  await expect(page.locator('.held')).toHaveText('');
+
   await page.screenshot({ path: `${SHOTS}overview.png` });
 });
 
