@@ -164,7 +164,7 @@ export function createDetailView({ session, clock }: DetailOptions): DetailView 
         setText(status, `No server named “${id}” is known to the broadcaster.`);
         break;
       case 'error':
-        setText(status, `Could not load history: ${session.error ?? 'unknown error'}`);
+        setText(status, `Could not load this server: ${session.error ?? 'unknown error'}`);
         break;
       case 'ready':
         setText(
