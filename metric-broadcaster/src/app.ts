@@ -12,8 +12,10 @@ import {
   type ServersPayload,
   type StatusPayload,
 } from '@metrics/protocol';
+import { subscribeRequestSchema } from '@metrics/protocol/schemas';
 import type { Config } from './config.js';
 import { createDiscovery, type ServerList } from './discovery.js';
+import { encodeServersPacket, serversJson } from './delivery.js';
 import { createFanout } from './fanout.js';
 import type { FleetIndex } from './fleet-builder.js';
 import { createGeneratorClient, type GeneratorClient } from './generator-client.js';
@@ -53,6 +55,7 @@ export interface Broadcaster {
 export function createBroadcaster({ config, log, client: injected }: BroadcasterDeps): Broadcaster {
   let generator: GeneratorStatus = 'down';
   let servers: ServerList = { ids: [], version: 0 };
+  let serversListJson = '[]';
   let fleetIndex: FleetIndex = { version: 0, index: new Map(), count: 0 };
   let closing: Promise<void> | undefined;
 
@@ -147,6 +150,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
     onGenerator: setStatus,
     onServers(list) {
       servers = list;
+      serversListJson = serversJson(list.ids);
       fleetIndex = {
         version: list.version,
         index: new Map(list.ids.map((id, i) => [id, i])),
@@ -186,11 +190,13 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
     client,
     generatorUp: () => generator === 'up',
     historyTimeoutMs: config.generatorTimeoutMs * 5,
+    subscribeSchema: subscribeRequestSchema(config.limits.maxIdsPerSubscribe),
   };
 
   io.on('connection', (socket) => {
     registerHandlers(socket, handlerContext);
-    socket.emit(EVENTS.servers, serversPayload());
+    // what socket.emit(EVENTS.servers, serversPayload()) sends, without encoding the list again
+    socket.conn.write(encodeServersPacket(serversListJson, servers.version, Date.now()));
     socket.emit(EVENTS.status, statusPayload());
     metrics.emittedMessages.inc({ event: EVENTS.servers });
     metrics.emittedMessages.inc({ event: EVENTS.status });

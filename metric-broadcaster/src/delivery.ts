@@ -1,4 +1,4 @@
-import { EVENTS } from '@metrics/protocol';
+import { EVENTS, type ServerInfo } from '@metrics/protocol';
 
 /**
  * The socket.io packet of one `metrics` event, built by string concatenation from the samples'
@@ -9,4 +9,23 @@ import { EVENTS } from '@metrics/protocol';
  */
 export function encodeMetricsPacket(sampleJson: readonly string[], timestamp: number): string {
   return `2["${EVENTS.metrics}",{"data":[${sampleJson.join(',')}],"timestamp":${timestamp}}]`;
+}
+
+/**
+ * The socket.io packet of a `servers` event (`{ servers, version, timestamp }`), from the id
+ * list's JSON encoded once per version: every connecting client gets it, and re-encoding a
+ * 10,000-entry list per connection would dominate the cost of a connection.
+ */
+export function encodeServersPacket(
+  serversJson: string,
+  version: number,
+  timestamp: number,
+): string {
+  return `2["${EVENTS.servers}",{"servers":${serversJson},"version":${version},"timestamp":${timestamp}}]`;
+}
+
+/** The JSON of a `servers` list, for `encodeServersPacket`. */
+export function serversJson(ids: readonly string[]): string {
+  const list: ServerInfo[] = ids.map((id) => ({ id }));
+  return JSON.stringify(list);
 }

@@ -1,11 +1,8 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { EVENTS, FLEET_ROOM, serverRoom, type Sample } from '@metrics/protocol';
-import {
-  formatZodError,
-  historyRequestSchema,
-  subscribeRequestSchema,
-} from '@metrics/protocol/schemas';
+import type { subscribeRequestSchema } from '@metrics/protocol/schemas';
+import { formatZodError, historyRequestSchema } from '@metrics/protocol/schemas';
 import type { Limits } from './config.js';
 import type { Discovery } from './discovery.js';
 import type { Fanout } from './fanout.js';
@@ -29,6 +26,8 @@ export interface HandlerContext {
   client: GeneratorClient;
   generatorUp(): boolean;
   historyTimeoutMs: number;
+  /** `subscribeRequestSchema(limits.maxIdsPerSubscribe)`, built once, not per connection. */
+  subscribeSchema: ReturnType<typeof subscribeRequestSchema>;
 }
 
 /** What every handler answers; sent as the ack when the client asked for one. */
@@ -81,7 +80,7 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
     }
   });
 
-  const subscribeSchema = subscribeRequestSchema(limits.maxIdsPerSubscribe);
+  const subscribeSchema = ctx.subscribeSchema;
 
   on(socket, EVENTS.subscribe, ctx, async (payload) => {
     const parsed = subscribeSchema.safeParse(payload);

@@ -3,7 +3,7 @@ import { Decoder } from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
 import { decodeFleetFrame, type MetricsPayload } from '@metrics/protocol';
 import { sampleSchema } from '@metrics/protocol/schemas';
-import { encodeMetricsPacket } from '../src/delivery.js';
+import { encodeMetricsPacket, encodeServersPacket, serversJson } from '../src/delivery.js';
 import { buildFleetFrame, readPcts } from '../src/fleet-builder.js';
 import { isOriginAllowed } from '../src/origin.js';
 import { fullBucket, take } from '../src/rate-limit.js';
@@ -129,5 +129,24 @@ describe('rate limit', () => {
     expect(later.allowed).toBe(true);
     expect(take(later.bucket, limit, 100).allowed).toBe(false);
     expect(take(bucket, limit, 60_000).bucket.tokens).toBe(2); // capped at burst, minus one
+  });
+});
+
+describe('servers packet', () => {
+  it('is what socket.io-client decodes as the servers event', () => {
+    const decoder = new Decoder();
+    const decoded: Array<{ data?: unknown }> = [];
+    decoder.on('decoded', (p: { data?: unknown }) => {
+      decoded.push(p);
+    });
+    decoder.add(encodeServersPacket(serversJson(['server-1', 'server-2', 'host']), 77, T));
+    expect(decoded[0]!.data).toEqual([
+      'servers',
+      {
+        servers: [{ id: 'server-1' }, { id: 'server-2' }, { id: 'host' }],
+        version: 77,
+        timestamp: T,
+      },
+    ]);
   });
 });
