@@ -15,7 +15,8 @@ import { serversRouter } from './routes/servers-router.js';
 import { createSampler, simulatedWorker, type ServerWorker } from './sampler.js';
 import { fleetServers, HOST_KEY, type ServerRef } from './server-ids.js';
 import { createFleetSimulation } from './simulation.js';
-import { createTicker, type Ticker, type TickReport } from './ticker.js';
+import { createFold } from './fold.js';
+import { createTicker, type MaintenanceReport, type Ticker, type TickReport } from './ticker.js';
 
 export type AppConfig = Pick<
   Config,
@@ -31,6 +32,8 @@ export interface AppOptions {
   defaultMetrics?: boolean;
   /** Called after each committed tick with its timings. */
   onTick?: (report: TickReport) => void;
+  /** Called after each maintenance pass (fold, checkpoint, retention) with its timings. */
+  onMaintenance?: (report: MaintenanceReport) => void;
 }
 
 export interface GeneratorApp {
@@ -54,6 +57,7 @@ export function createApp({
   now = Date.now,
   defaultMetrics,
   onTick,
+  onMaintenance,
 }: AppOptions): GeneratorApp {
   const servers = fleetServers(config.serverCount, config.includeHost);
   const db = openDatabase({ path: config.dbPath, log });
@@ -82,6 +86,7 @@ export function createApp({
     log,
     onPruned: (rows) => metrics.rowsPruned.inc(rows),
   });
+  const fold = createFold({ db, tickMs: config.tickMs, log });
   const ticker = createTicker({
     tickMs: config.tickMs,
     sampler,
@@ -89,9 +94,11 @@ export function createApp({
     latest,
     metrics,
     retention,
+    fold,
     log,
     now,
     onTick,
+    onMaintenance,
   });
 
   const app = express();

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { createApp } from './app.js';
+import { createApp, type GeneratorApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
 /** Shutdown must be over by then; otherwise the process exits 1. */
@@ -17,7 +17,14 @@ try {
 }
 
 const log = pino({ level: config.logLevel, base: { service: 'metric-generator' } });
-const app = createApp({ config, log });
+let app: GeneratorApp;
+try {
+  app = createApp({ config, log });
+} catch (err) {
+  // Typically the database: a file or directory it may not write, a full disk, a corrupt file.
+  log.fatal({ err, dbPath: config.dbPath }, 'cannot start');
+  process.exit(1);
+}
 const server = createServer(app.express);
 // Long polls last up to 2 × TICK_MS; keep-alive must outlive the gap between two polls.
 server.keepAliveTimeout = Math.max(5_000, 3 * config.tickMs);

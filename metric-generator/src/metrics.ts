@@ -14,6 +14,8 @@ export interface GeneratorMetrics {
   servers: Gauge;
   longPollWaiters: Gauge;
   checkpointDuration: Histogram;
+  foldDuration: Histogram;
+  rowsFolded: Counter;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'route'>;
 }
@@ -78,6 +80,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gener
       name: 'generator_wal_checkpoint_duration_seconds',
       help: 'Duration of the WAL checkpoint after each commit',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+    foldDuration: new Histogram({
+      name: 'generator_fold_duration_seconds',
+      help: 'Duration of one fold step (staged ticks copied into samples) after a commit',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+    rowsFolded: new Counter({
+      name: 'generator_rows_folded_total',
+      help: 'Sample rows copied from the staging tables into samples',
       registers,
     }),
     httpRequests: new Counter({

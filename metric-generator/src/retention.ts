@@ -6,7 +6,9 @@ import type { MetricsDatabase } from './db.js';
  * on the primary key), in batches run in the idle time after a tick's commit. A batch is a
  * transaction over at most `batchServers` servers; batches stop at a deadline set before the next
  * tick, so pruning never delays a tick. Servers no longer configured are pruned too (their keys
- * stay in the `servers` table), so their rows age out.
+ * stay in the `servers` table), so their rows age out. Each pass starts by deleting the expired
+ * rows of the two staging tables (one range delete each: they are keyed by time), which matters
+ * only when the retention is shorter than a staging generation.
  */
 
 /** Pure: the next batch of a pass over `keys` starting at `cursor`. */
@@ -54,6 +56,7 @@ export function createRetention({
   let keys: number[] = [];
   let cursor = 0;
   let passTick: number | undefined;
+  let stagedDue = false;
   let pruned = 0;
   const pruneBatch = db.handle.transaction((batch: readonly number[], cutoff: number) => {
     let rows = 0;
@@ -71,8 +74,15 @@ export function createRetention({
         keys = db.knownServerKeys();
         cursor = 0;
         passTick = tick;
+        stagedDue = true;
       }
       const cutoff = passTick - retentionMs;
+      if (stagedDue && keepGoing()) {
+        const staged = db.pruneStaged(cutoff);
+        stagedDue = false;
+        rows += staged;
+        if (staged) onPruned?.(staged);
+      }
       while (cursor < keys.length && keepGoing()) {
         const next = nextBatch(keys, cursor, batchServers);
         const deleted = pruneBatch(next.batch, cutoff);

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createApp, type AppConfig, type GeneratorApp } from '../src/app.js';
+import type { MetricsDatabase } from '../src/db.js';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -61,4 +62,27 @@ export async function waitFor<T>(
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Moves every staged row into `samples`, as the fold does over two generations. */
+export function foldEverything(db: MetricsDatabase): void {
+  for (let i = 0; i < 2; i++) {
+    if (db.stagingStatus().foldPending) {
+      db.foldCopy(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      db.foldFinish();
+    }
+    db.rotateStaging();
+  }
+}
+
+/** Stored sample rows, counting a row present in a staging table and in `samples` once. */
+export function storedRowCount(db: MetricsDatabase): number {
+  return db.handle
+    .prepare(
+      `SELECT count(*) FROM (
+         SELECT server_id, ts FROM samples UNION SELECT server_id, ts FROM recent_0
+         UNION SELECT server_id, ts FROM recent_1)`,
+    )
+    .pluck()
+    .get() as number;
 }

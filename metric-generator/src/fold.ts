@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import type { MetricsDatabase } from './db.js';
+import { nextBatch } from './retention.js';
+
+/**
+ * The fold: moves staged ticks into `samples` (see migrations/002_staging.sql).
+ *
+ * Each tick is appended to the active staging table. When the active table holds a generation
+ * (its oldest tick is `generationTicks - 1` periods old) and the other table is empty, the two
+ * swap roles.
+ * The table that stopped receiving is then copied into `samples` in slices of servers, one slice
+ * per tick in the idle time after the commit, so that the copy of a generation is spread over
+ * about one generation of ticks; when every slice is copied the table is emptied in one
+ * statement. Each server's leaf page of `samples` is thus written once per generation (with a
+ * generation of rows), not once per tick.
+ *
+ * Crash safety: a copy is one transaction and `INSERT OR REPLACE`, so copying a slice again
+ * after a restart is harmless; the table is emptied only after the last slice is committed. A
+ * row is therefore always in `samples`, in a staging table, or in both with the same values
+ * (the history merge prefers the staging copy, see history-merge.ts).
+ */
+export interface FoldOptions {
+  db: MetricsDatabase;
+  tickMs: number;
+  /** Ticks per generation. */
+  generationTicks?: number;
+  log: Logger;
+  /** Called with the rows copied by each slice. */
+  onFolded?: (rows: number) => void;
+}
+
+export interface Fold {
+  /**
+   * One step for `tick`: copy the next slice, empty the folded table, or rotate. Runs when
+   * `keepGoing()` allows, and regardless of it when the fold is a whole generation behind, so
+   * staging stays bounded even when the machine is too busy to have idle time.
+   */
+  runSlice(tick: number, keepGoing: () => boolean): Promise<FoldStep>;
+}
+
+export type FoldStep =
+  | { kind: 'idle' }
+  | { kind: 'skipped' }
+  | { kind: 'copied'; rows: number; done: boolean }
+  | { kind: 'rotated' };
+
+/** Ticks per generation: the trade-off between `samples` pages written per tick and staged rows. */
+export const GENERATION_TICKS = 30;
+
+/** Pure: how many servers a slice holds so that a pass takes about `generationTicks - 2` ticks. */
+export function foldSliceSize(servers: number, generationTicks: number): number {
+  return Math.max(1, Math.ceil(servers / Math.max(1, generationTicks - 2)));
+}
+
+/** Pure: the key range of a slice; the first and last slices are open-ended. */
+export function sliceRange(
+  keys: readonly number[],
+  from: number,
+  to: number,
+): { lo: number; hi: number } {
+  return {
+    lo: from === 0 ? Number.MIN_SAFE_INTEGER : keys[from]!,
+    hi: to >= keys.length ? Number.MAX_SAFE_INTEGER : keys[to - 1]!,
+  };
+}
+
+export function createFold({
+  db,
+  tickMs,
+  generationTicks = GENERATION_TICKS,
+  log: parentLog,
+  onFolded,
+}: FoldOptions): Fold {
+  const log = parentLog.child({ module: 'fold' });
+  const generationMs = generationTicks * tickMs;
+  let keys: number[] | undefined;
+  let cursor = 0;
+
+  return {
+    async runSlice(tick, keepGoing) {
+      const status = db.stagingStatus();
+      const oldest = Math.min(status.activeOldest ?? Infinity, status.pendingOldest ?? Infinity);
+      const behind = oldest !== Infinity && tick - oldest >= 2 * generationMs;
+      if (!behind && !keepGoing()) return { kind: 'skipped' };
+      if (status.foldPending) {
+        if (!keys) {
+          keys = db.knownServerKeys();
+          cursor = 0;
+        }
+        const start = cursor;
+        const next = nextBatch(keys, start, foldSliceSize(keys.length, generationTicks));
+        const { lo, hi } = sliceRange(keys, start, next.cursor);
+        const rows = db.foldCopy(lo, hi);
+        cursor = next.cursor;
+        if (rows) onFolded?.(rows);
+        if (next.passDone) {
+          db.foldFinish();
+          keys = undefined;
+          log.debug({ tick }, 'staging generation folded');
+        }
+        return { kind: 'copied', rows, done: next.passDone };
+      }
+      const age = status.activeOldest === undefined ? 0 : tick - status.activeOldest;
+      if (age >= generationMs - tickMs) {
+        db.rotateStaging();
+        log.debug({ tick, active: db.stagingStatus().active }, 'staging rotated');
+        return { kind: 'rotated' };
+      }
+      return { kind: 'idle' };
+    },
+  };
+}
