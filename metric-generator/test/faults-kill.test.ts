@@ -1,0 +1,236 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ROUTES } from '@metrics/protocol';
+import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
+
+/**
+ * Crash safety of the real generator process (main.ts, file database): it is killed with
+ * SIGKILL at random moments while it writes, 20 times in a row on the same database file.
+ * After every kill the file is opened read-only here and must pass `PRAGMA integrity_check`,
+ * hold every sample the API served before the kill (served = committed), hold whole ticks only,
+ * and the restarted process must go on ticking after the last served tick.
+ */
+const KILLS = 20;
+const TICK_MS = 100;
+/** Enough servers that a tick's transaction and checkpoint fill a good part of each period. */
+const SERVER_COUNT = 2_000;
+const WATCHED = ['server-1', 'server-777', `server-${SERVER_COUNT}`];
+const seed = Number(process.env.FAULT_SEED ?? Date.now() % 2 ** 31);
+
+const dir = mkdtempSync(join(tmpdir(), 'generator-kill-'));
+const dbPath = join(dir, 'metrics.db');
+const running: ServiceProcess[] = [];
+
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop('SIGKILL');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** mulberry32: the kill moments are reproducible with FAULT_SEED. */
+function prng(s: number): () => number {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface ServedSample {
+  serverId: string;
+  timestamp: string;
+  cpuPct: number;
+  memPct: number;
+  diskPct: number;
+  netRxBps: number;
+  netTxBps: number;
+  load1: number;
+}
+
+/** Long-polls `/v1/latest` for the watched ids and records every tick it is served. */
+function watch(url: string, served: Map<number, ServedSample[]>) {
+  let stopped = false;
+  let last = 0;
+  const firstTick = new Promise<number>((resolve, reject) => {
+    void (async () => {
+      let resolved = false;
+      while (!stopped) {
+        let res: Response;
+        try {
+          res = await fetch(`${url}${ROUTES.latest}?ids=${WATCHED.join(',')}&after=${last}`);
+        } catch (err) {
+          if (!resolved) reject(err as Error);
+          return; // the process was killed
+        }
+        if (res.status === 204) continue;
+        let body: { tick: number; samples: ServedSample[] };
+        try {
+          body = (await res.json()) as typeof body;
+        } catch {
+          return; // killed mid-response
+        }
+        served.set(body.tick, body.samples);
+        last = body.tick;
+        if (!resolved) {
+          resolved = true;
+          resolve(body.tick);
+        }
+      }
+    })();
+  });
+  return {
+    firstTick,
+    lastTick: () => last,
+    stop: () => void (stopped = true),
+  };
+}
+
+type Row = Omit<ServedSample, 'serverId' | 'timestamp'> & { name: string; ts: number };
+
+describe('metric-generator killed with SIGKILL while it writes', () => {
+  it(`keeps an intact database holding every served sample, and resumes ticking, over ${KILLS} kills`, async ({
+    annotate,
+  }) => {
+    const random = prng(seed);
+    const env = {
+      PORT: '0',
+      DB_PATH: dbPath,
+      TICK_MS: String(TICK_MS),
+      SERVER_COUNT: String(SERVER_COUNT),
+      SEED: String(seed),
+    };
+    const servedAll = new Map<number, ServedSample[]>();
+    const killPhases: number[] = [];
+    let lastServedBeforeKill = -Infinity;
+
+    for (let round = 0; round < KILLS; round++) {
+      const context = `round ${round + 1} of ${KILLS}, FAULT_SEED=${seed}`;
+      const service = await startService('metric-generator', env);
+      running.push(service);
+      const served = new Map<number, ServedSample[]>();
+      const watcher = watch(service.url, served);
+      const first = await watcher.firstTick;
+      // Ticks resume after the restart: later than anything served before, on the TICK_MS grid.
+      expect(first, context).toBeGreaterThan(lastServedBeforeKill);
+      expect(first % TICK_MS, context).toBe(0);
+
+      // Kill 1–3 periods later at a uniformly random phase of the tick: during the sampling,
+      // the transaction, the publish, the WAL checkpoint or retention, whichever runs then.
+      const killAt = first + TICK_MS * (1 + Math.floor(random() * 3)) + random() * TICK_MS;
+      await new Promise((r) => setTimeout(r, Math.max(0, killAt - Date.now())));
+      const killedAt = Date.now();
+      expect((await service.stop('SIGKILL')).signal, context).toBe('SIGKILL');
+      running.splice(running.indexOf(service), 1);
+      watcher.stop();
+      killPhases.push(Math.round(killedAt % TICK_MS));
+      expect(served.size, context).toBeGreaterThan(0);
+      for (const [tick, samples] of served) servedAll.set(tick, samples);
+      lastServedBeforeKill = Math.max(...served.keys());
+
+      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+      try {
+        expect(db.pragma('integrity_check', { simple: true }), context).toBe('ok');
+        // Whole ticks only: a transaction cut by the kill left nothing behind.
+        expect(partialTicks(db), context).toEqual([]);
+        // Every sample served in this round is stored with the values it was served with.
+        const stored = storedRows(db, [...served.keys()]);
+        for (const [tick, samples] of served) {
+          for (const s of samples) {
+            expect(
+              stored.get(`${s.serverId}@${tick}`),
+              `${context}: ${s.serverId}@${tick}`,
+            ).toEqual({
+              cpuPct: s.cpuPct,
+              memPct: s.memPct,
+              diskPct: s.diskPct,
+              netRxBps: s.netRxBps,
+              netTxBps: s.netTxBps,
+              load1: s.load1,
+            });
+          }
+        }
+      } finally {
+        db.close();
+      }
+    }
+
+    // After all kills, every sample ever served is still there (no later recovery lost one).
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      const stored = storedRows(db, [...servedAll.keys()]);
+      let checked = 0;
+      for (const [tick, samples] of servedAll) {
+        for (const s of samples) {
+          expect(stored.has(`${s.serverId}@${tick}`), `${s.serverId}@${tick}`).toBe(true);
+          checked++;
+        }
+      }
+      expect(checked).toBe(servedAll.size * WATCHED.length);
+    } finally {
+      db.close();
+    }
+    await annotate(
+      `${KILLS} kills (FAULT_SEED=${seed}) at ms into the ${TICK_MS} ms tick: ${killPhases.join(', ')}; ` +
+        `${servedAll.size} served ticks verified`,
+    );
+  }, 180_000);
+});
+
+const SAMPLE_COLUMNS = [
+  'server_id',
+  'ts',
+  'cpu_pct',
+  'mem_pct',
+  'disk_pct',
+  'net_rx_bps',
+  'net_tx_bps',
+  'load1',
+];
+
+/**
+ * Every stored sample, whichever table holds it: the generator may keep recent ticks in staging
+ * tables before moving them into `samples`, so this reads the union of every table with the
+ * sample columns (a row present in two tables mid-move counts once).
+ */
+function allSamplesSql(db: Database.Database): string {
+  const tables = db
+    .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'")
+    .pluck()
+    .all()
+    .filter((table) => {
+      const columns = db
+        .prepare<[], string>(`SELECT name FROM pragma_table_info('${table}')`)
+        .pluck()
+        .all();
+      return SAMPLE_COLUMNS.every((c) => columns.includes(c));
+    });
+  expect(tables.length, 'tables holding samples').toBeGreaterThan(0);
+  return tables.map((t) => `SELECT ${SAMPLE_COLUMNS.join(', ')} FROM "${t}"`).join(' UNION ');
+}
+
+function partialTicks(db: Database.Database): unknown[] {
+  return db
+    .prepare(
+      `SELECT ts, count(*) AS n FROM (${allSamplesSql(db)}) GROUP BY ts HAVING n <> ${SERVER_COUNT}`,
+    )
+    .all();
+}
+
+function storedRows(db: Database.Database, ticks: number[]): Map<string, Omit<Row, 'name' | 'ts'>> {
+  const rows = db
+    .prepare<unknown[], Row>(
+      `SELECT s.name, m.ts, m.cpu_pct AS cpuPct, m.mem_pct AS memPct, m.disk_pct AS diskPct,
+              m.net_rx_bps AS netRxBps, m.net_tx_bps AS netTxBps, m.load1
+       FROM (${allSamplesSql(db)}) m JOIN servers s ON s.id = m.server_id
+       WHERE s.name IN (${WATCHED.map(() => '?').join(',')})
+         AND m.ts IN (SELECT value FROM json_each(?))`,
+    )
+    .all(...WATCHED, JSON.stringify(ticks));
+  return new Map(rows.map(({ name, ts, ...values }) => [`${name}@${ts}`, values]));
+}
