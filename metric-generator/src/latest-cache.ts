@@ -1,19 +1,26 @@
 import type { SampleColumns } from './simulation.js';
 import type { ServerRef } from './server-ids.js';
+import { samplePrefixes, serializeTick, type SamplePrefixes } from './sample-bytes.js';
 
 /**
  * The last committed tick, kept in memory for `GET /v1/latest` and `/v1/servers/:id/latest`.
  * Each sample is serialized to JSON once, at commit, with keys in the order of the shared
- * DESIGN (`serverId` first); responses are assembled by string concatenation. Long-poll waiters
- * are released when the next tick commits, at their deadline, or at close.
+ * DESIGN (`serverId` first), straight into the bytes of the full `/v1/latest` body (see
+ * sample-bytes.ts); answers for a subset of ids are assembled by copying byte ranges. Long-poll
+ * waiters are released when the next tick commits, at their deadline, or at close.
  */
 export interface LatestTick {
   /** Epoch ms of the tick. */
   tick: number;
-  /** One JSON object per server, in fleet order. */
-  lines: readonly string[];
-  /** Slot of each server id in `lines`. */
+  /** Servers in the tick. */
+  count: number;
+  /** Slot of each server id. */
   slotOf: ReadonlyMap<string, number>;
+  /** The `/v1/latest` body for every server. */
+  body: Buffer;
+  /** Byte range of slot i's sample object in `body`. */
+  starts: Int32Array;
+  ends: Int32Array;
 }
 
 /** What a waiter is told: the tick that arrived, or `undefined` (timed out or closing). */
@@ -34,40 +41,40 @@ export interface LatestCache {
    */
   waitForTick(after: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult>;
   /** The `/v1/latest` body for `ids` (all servers when undefined), per the README layout. */
-  body(latest: LatestTick, ids?: readonly string[]): string;
+  body(latest: LatestTick, ids?: readonly string[]): Buffer;
   readonly waiting: number;
   /** Releases every waiter with `undefined`; later waits resolve at once with `undefined`. */
   close(): void;
 }
 
-/**
- * Serializes one sample: the same text as `JSON.stringify` of the sample object (values are
- * finite numbers, for which `String(n)` and `JSON.stringify(n)` agree). An integer-arithmetic
- * formatter was tried and measured no faster here.
- */
-export function sampleLine(
-  idJson: string,
-  timestampJson: string,
-  c: SampleColumns,
-  slot: number,
-): string {
-  return (
-    `{"serverId":${idJson},"timestamp":${timestampJson},"cpuPct":${c.cpuPct[slot]},` +
-    `"memPct":${c.memPct[slot]},"diskPct":${c.diskPct[slot]},"netRxBps":${c.netRxBps[slot]},` +
-    `"netTxBps":${c.netTxBps[slot]},"load1":${c.load1[slot]}}`
-  );
+const bodyHead = (tick: number) => `{"tick":${tick},"samples":[\n`;
+const BODY_TAIL = '\n]}';
+
+/** One server's sample object of `latest`, as JSON bytes (a view, not a copy). */
+export function sampleJson(latest: LatestTick, slot: number): Buffer {
+  return latest.body.subarray(latest.starts[slot], latest.ends[slot]);
 }
 
-export function latestBody(tick: number, lines: readonly string[]): string {
-  return `{"tick":${tick},"samples":[\n${lines.join(',\n')}\n]}`;
+/** The body for the samples of `slots`, in that order (ranges copied out of the full body). */
+function pickedBody(latest: LatestTick, slots: readonly number[]): Buffer {
+  const head = bodyHead(latest.tick);
+  let size = head.length + BODY_TAIL.length + 2 * Math.max(0, slots.length - 1);
+  for (const s of slots) size += latest.ends[s]! - latest.starts[s]!;
+  const out = Buffer.allocUnsafe(size);
+  let o = out.write(head, 0, 'latin1');
+  slots.forEach((s, i) => {
+    if (i > 0) o += out.write(',\n', o, 'latin1');
+    o += latest.body.copy(out, o, latest.starts[s], latest.ends[s]);
+  });
+  out.write(BODY_TAIL, o, 'latin1');
+  return out;
 }
 
 export function createLatestCache(): LatestCache {
   let latest: LatestTick | undefined;
-  let fullBody: { tick: number; body: string } | undefined;
   let closed = false;
   const waiters = new Set<{ after: number; done: (r: WaitResult) => void }>();
-  let idJson: string[] = [];
+  let prefixes: SamplePrefixes | undefined;
   let slotOf = new Map<string, number>();
   let serversRef: readonly ServerRef[] | undefined;
 
@@ -77,16 +84,20 @@ export function createLatestCache(): LatestCache {
       return waiters.size;
     },
     publish(tick, servers, columns, count) {
-      if (servers !== serversRef) {
+      if (servers !== serversRef || !prefixes) {
         serversRef = servers;
-        idJson = servers.map((s) => JSON.stringify(s.id));
+        prefixes = samplePrefixes(servers.map((s) => s.id));
         slotOf = new Map(servers.map((s, i) => [s.id, i]));
       }
-      const ts = JSON.stringify(new Date(tick).toISOString());
-      const lines = new Array<string>(count);
-      for (let i = 0; i < count; i++) lines[i] = sampleLine(idJson[i]!, ts, columns, i);
-      latest = { tick, lines, slotOf };
-      fullBody = undefined;
+      const serialized = serializeTick(
+        bodyHead(tick),
+        BODY_TAIL,
+        new Date(tick).toISOString(),
+        prefixes,
+        columns,
+        count,
+      );
+      latest = { tick, count, slotOf, ...serialized };
       for (const w of waiters) if (tick > w.after) w.done(latest);
       return latest;
     },
@@ -110,17 +121,13 @@ export function createLatestCache(): LatestCache {
       });
     },
     body(l, ids) {
-      if (ids === undefined) {
-        if (fullBody?.tick !== l.tick)
-          fullBody = { tick: l.tick, body: latestBody(l.tick, l.lines) };
-        return fullBody.body;
-      }
-      const picked: string[] = [];
+      if (ids === undefined) return l.body;
+      const slots: number[] = [];
       for (const id of ids) {
         const slot = l.slotOf.get(id);
-        if (slot !== undefined && slot < l.lines.length) picked.push(l.lines[slot]!);
+        if (slot !== undefined && slot < l.count) slots.push(slot);
       }
-      return latestBody(l.tick, picked);
+      return pickedBody(l, slots);
     },
     close() {
       closed = true;

@@ -23,7 +23,7 @@ describe('latest cache', () => {
   it('lays out the body one sample per line, serverId first, as the README guarantees', () => {
     const cache = createLatestCache();
     const latest = cache.publish(TICK, servers, columns(), servers.length);
-    const body = cache.body(latest);
+    const body = cache.body(latest).toString();
     const lines = body.split('\n');
     expect(lines[0]).toBe(`{"tick":${TICK},"samples":[`);
     expect(lines.at(-1)).toBe(']}');
@@ -55,12 +55,12 @@ describe('latest cache', () => {
   it('serves the requested ids in the order asked, leaving unknown ones out', () => {
     const cache = createLatestCache();
     const latest = cache.publish(TICK, servers, columns(), servers.length);
-    const body = JSON.parse(cache.body(latest, ['server-3', 'nope', 'server-1'])) as {
+    const body = JSON.parse(cache.body(latest, ['server-3', 'nope', 'server-1']).toString()) as {
       samples: { serverId: string }[];
     };
     expect(body.samples.map((s) => s.serverId)).toEqual(['server-3', 'server-1']);
-    expect(cache.body(latest, [])).toBe(`{"tick":${TICK},"samples":[\n\n]}`);
-    expect(JSON.parse(cache.body(latest, []))).toEqual({ tick: TICK, samples: [] });
+    expect(cache.body(latest, []).toString()).toBe(`{"tick":${TICK},"samples":[\n\n]}`);
+    expect(JSON.parse(cache.body(latest, []).toString())).toEqual({ tick: TICK, samples: [] });
   });
 
   it('answers a waiter at once when a newer tick is already committed', async () => {

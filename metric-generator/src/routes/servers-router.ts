@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { HISTORY_LIMIT_DEFAULT, ROUTES } from '@metrics/protocol';
 import { historyQuerySchema, serverIdSchema } from '@metrics/protocol/schemas';
 import type { MetricsDatabase, SampleRow } from '../db.js';
-import type { LatestCache } from '../latest-cache.js';
+import { sampleJson, type LatestCache } from '../latest-cache.js';
 import type { ServerRef } from '../server-ids.js';
 import { notFound, unavailable } from '../http/http-error.js';
 import { parseOr400 } from '../http/validate.js';
@@ -42,8 +42,8 @@ export function serversRouter({ servers, db, latest }: ServersRouterDeps): Route
     const server = serverOf(req.params.id);
     const current = latest.current();
     const slot = current?.slotOf.get(server.id);
-    if (current && slot !== undefined && slot < current.lines.length) {
-      sendJson(res, current.lines[slot]!, { 'X-Tick': String(current.tick) });
+    if (current && slot !== undefined && slot < current.count) {
+      sendJson(res, sampleJson(current, slot), { 'X-Tick': String(current.tick) });
       return;
     }
     // Before the first commit of this run: the newest sample from an earlier run, if any.
