@@ -54,7 +54,7 @@ async function client(ids: string[], fleet: boolean, got: Got[]): Promise<Client
     const at = Date.now();
     for (const s of p.data) got.push({ at, tick: Date.parse(s.timestamp), serverId: s.serverId });
   });
-  await new Promise((resolve) => socket.once('connect', resolve));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   expect(await socket.emitWithAck('subscribe', { serverIds: ids })).toMatchObject({ ok: true });
   if (fleet) await socket.emitWithAck('fleet:subscribe');
   return socket;
