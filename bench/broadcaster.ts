@@ -14,7 +14,7 @@
 import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
@@ -29,11 +29,11 @@ const PER_CLIENT = 10;
 const FLEET_EVERY = 2;
 const LOAD_PROCESSES = 2;
 const PROBES = 10;
-const WARMUP_MS = quick ? 2_000 : 3_000;
-const MEASURE_MS = quick ? 5_000 : 10_000;
+const WARMUP_MS = 2_000;
+const MEASURE_MS = quick ? 5_000 : 8_000;
 const SEED = 2026;
 /** Connecting stops after this long; a broadcaster that cannot take its clients faster runs short. */
-const CONNECT_DEADLINE_MS = quick ? 20_000 : 40_000;
+const CONNECT_DEADLINE_MS = 30_000;
 const CLK_TCK = 100; // USER_HZ on Linux
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -62,6 +62,15 @@ interface Run {
   rssMb: number;
   rssPerClientKb: number;
   loadClientCpuPct: number;
+  /**
+   * Where the time goes (bucket upper bounds, ms, p50 / p99): the generator's tick work (tick to
+   * commit), tick to the start of the broadcaster's fan-out, and the fan-out itself.
+   */
+  breakdownMs?: {
+    generatorTickWork: [number, number];
+    tickToFanoutStart: [number, number];
+    fanout: [number, number];
+  };
 }
 
 /** Sockets need file descriptors: re-run under a raised soft limit, which children inherit. */
@@ -96,6 +105,32 @@ function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return { cpuTicks, rssBytes: rssKb * 1024 };
+}
+
+/** Cumulative bucket counts of a Prometheus histogram: `le` → count. */
+async function histogram(url: string, name: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const m = new RegExp(`^${name}_bucket\\{.*le="([^"]+)".*\\} (\\S+)$`).exec(line);
+    if (m) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  }
+  return out;
+}
+
+/** Upper bound (ms) of the bucket holding quantile `q` of the observations between two scrapes. */
+function bucketQuantileMs(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  q: number,
+): number {
+  const les = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  if (!total) return NaN;
+  for (const le of les) {
+    if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * total) return le * 1000;
+  }
+  return Infinity;
 }
 
 async function generatorLatestRequests(url: string): Promise<number> {
@@ -264,6 +299,12 @@ async function runOnce(
 
     const all = [...loaders, probe];
     const requestsBefore = await generatorLatestRequests(generator.url);
+    const histNames = [
+      [generator.url, 'generator_tick_duration_seconds'],
+      [target.url, 'broadcaster_sample_freshness_seconds'],
+      [target.url, 'broadcaster_fanout_duration_seconds'],
+    ] as const;
+    const histBefore = await Promise.all(histNames.map(([u, n]) => histogram(u, n)));
     const before = procStat(target.pid);
     const t0 = performance.now();
     for (const child of all) child.send({ type: 'start' } satisfies Command);
@@ -272,6 +313,11 @@ async function runOnce(
     const seconds = (performance.now() - t0) / 1000;
     const after = procStat(target.pid);
     const requestsAfter = await generatorLatestRequests(generator.url);
+    const histAfter = await Promise.all(histNames.map(([u, n]) => histogram(u, n)));
+    const pair = (i: number): [number, number] => [
+      bucketQuantileMs(histBefore[i]!, histAfter[i]!, 0.5),
+      bucketQuantileMs(histBefore[i]!, histAfter[i]!, 0.99),
+    ];
     await Promise.all(all.map((child) => ask(child, { type: 'close' }, 'closed')));
 
     const load = stats.slice(0, loaders.length).map((s) => s.stats);
@@ -315,6 +361,15 @@ async function runOnce(
         1,
       ),
       loadClientCpuPct: round((sum((s) => s.cpuMs) / 1000 / loadSeconds) * 100, 1),
+      ...(impl === 'broadcaster'
+        ? {
+            breakdownMs: {
+              generatorTickWork: pair(0),
+              tickToFanoutStart: pair(1),
+              fanout: pair(2),
+            },
+          }
+        : {}),
     };
   } finally {
     await target.stop();
@@ -324,6 +379,8 @@ async function runOnce(
 async function main(): Promise<void> {
   ensureFileLimit();
   const startedAt = Date.now();
+  // The machine may be shared: the load average before and after says how much to trust a run.
+  const loadBefore = loadavg().map((v) => round(v, 2));
   console.log(
     `bench:broadcaster${quick ? ' --quick' : ''}: SERVER_COUNT=${SERVERS}, clients ${SIZES.join(' / ')}, ` +
       `${PER_CLIENT} servers each, 1 in ${FLEET_EVERY} on the fleet; warm-up ${WARMUP_MS} ms, measure ${MEASURE_MS} ms`,
@@ -343,7 +400,7 @@ async function main(): Promise<void> {
     strategies = await measureEmitStrategies({
       clients: 1_000,
       samplesPerClient: PER_CLIENT,
-      rounds: quick ? 6 : 12,
+      rounds: quick ? 6 : 8,
       servers: SERVERS,
       loader: loaders[0]!,
       ask,
@@ -374,7 +431,10 @@ async function main(): Promise<void> {
           `  ${impl.padEnd(11)} ${String(clients).padStart(5)} clients: freshness p50 ${run.freshnessMs.p50} ms, ` +
             `p99 ${run.freshnessMs.p99} ms (probes ${run.probeFreshnessMs.p50}/${run.probeFreshnessMs.p99}), ` +
             `${run.samplesPerSecond}/${run.expectedSamplesPerSecond} samples/s, ` +
-            `${run.generatorRequestsPerTick} req/tick, CPU ${run.cpuPct} %, ${run.rssPerClientKb} KB/client`,
+            `${run.generatorRequestsPerTick} req/tick, CPU ${run.cpuPct} %, ${run.rssPerClientKb} KB/client` +
+            (run.breakdownMs
+              ? `; p50 ≤ ms: commit ${run.breakdownMs.generatorTickWork[0]}, fan-out start ${run.breakdownMs.tickToFanoutStart[0]}, fan-out ${run.breakdownMs.fanout[0]}`
+              : ''),
         );
       }
     }
@@ -464,7 +524,13 @@ async function main(): Promise<void> {
     bench: 'broadcaster',
     quick,
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model,
+      node: process.version,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadavg().map((v) => round(v, 2)),
+    },
     setup: {
       servers: SERVERS,
       tickMs: 1000,
@@ -481,7 +547,10 @@ async function main(): Promise<void> {
     durationS: round((Date.now() - startedAt) / 1000, 0),
   };
   writeFileSync(`${RESULTS}broadcaster.json`, JSON.stringify(result, null, 2) + '\n');
-  console.log(`\nwrote bench/results/broadcaster.json (${result.durationS} s)`);
+  console.log(
+    `\nwrote bench/results/broadcaster.json (${result.durationS} s; load average before ` +
+      `${loadBefore.join(' ')}, after ${result.machine.loadAverageAfter.join(' ')})`,
+  );
 }
 
 await main();

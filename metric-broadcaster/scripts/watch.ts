@@ -1,0 +1,56 @@
+/**
+ * Watches a few servers through a running broadcaster and prints every sample with its
+ * freshness (receive time − the sample's tick), flagging any sample received twice:
+ *
+ *   npm run example:watch -w metric-broadcaster -- http://localhost:3002 server-1 server-2 server-3
+ *
+ * Stops after `--seconds` (default 10), or on Ctrl-C.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '@metrics/protocol';
+
+const args = process.argv.slice(2);
+const secondsAt = args.indexOf('--seconds');
+const seconds = secondsAt >= 0 ? Number(args.splice(secondsAt, 2)[1]) : 10;
+const [url = 'http://localhost:3002', ...ids] = args;
+const serverIds = ids.length ? ids : ['server-1', 'server-2', 'server-3'];
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
+  transports: ['websocket'],
+});
+const seen = new Set<string>();
+let duplicates = 0;
+
+socket.on('status', (s) => out(`status: generator ${s.generator}`));
+socket.on('metrics', ({ data }) => {
+  const now = Date.now();
+  for (const s of data) {
+    const key = `${s.serverId}@${s.timestamp}`;
+    const again = seen.has(key);
+    if (again) duplicates++;
+    seen.add(key);
+    out(
+      `${s.timestamp} ${s.serverId.padEnd(12)} cpu ${s.cpuPct.toFixed(1).padStart(5)} %  ` +
+        `fresh ${String(now - Date.parse(s.timestamp)).padStart(4)} ms${again ? '  DUPLICATE' : ''}`,
+    );
+  }
+});
+socket.on('connect', () => {
+  socket.emit('subscribe', { serverIds }, (ack) => {
+    out(
+      ack.ok
+        ? `subscribed ${ack.subscribed.join(', ')}; unknown: ${ack.unknown.join(', ') || '–'}`
+        : ack.error,
+    );
+  });
+});
+socket.on('connect_error', (err) => out(`cannot connect to ${url}: ${err.message}`));
+
+const stop = () => {
+  out(`${seen.size} samples, ${duplicates} duplicates`);
+  socket.close();
+  process.exit(duplicates ? 1 : 0);
+};
+setTimeout(stop, seconds * 1000);
+process.on('SIGINT', stop);
