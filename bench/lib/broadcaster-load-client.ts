@@ -138,12 +138,18 @@ function attach(client: Client): void {
   });
 }
 
-async function connectOne(cmd: ConnectCommand, index: number): Promise<boolean> {
+async function connectOne(
+  cmd: ConnectCommand,
+  index: number,
+  deadlineAt: number,
+): Promise<boolean> {
+  // every wait ends by the connect deadline, so a broadcaster that cannot keep up only runs short
+  const left = () => Math.max(500, deadlineAt - performance.now());
   const client: Client = io(cmd.url, {
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
-    timeout: 30_000,
+    timeout: left(),
   });
   attach(client);
   try {
@@ -152,10 +158,10 @@ async function connectOne(cmd: ConnectCommand, index: number): Promise<boolean> 
       client.once('connect_error', reject);
     });
     const ids = subscriptionOf(index, cmd.servers, cmd.perClient, cmd.seed);
-    const ack = await client.timeout(20_000).emitWithAck('subscribe', { serverIds: ids });
+    const ack = await client.timeout(left()).emitWithAck('subscribe', { serverIds: ids });
     if (!ack.ok) throw new Error(ack.error);
     if (index % cmd.fleetEvery === 0) {
-      const fleetAck = await client.timeout(20_000).emitWithAck('fleet:subscribe');
+      const fleetAck = await client.timeout(left()).emitWithAck('fleet:subscribe');
       if (!fleetAck.ok) throw new Error(fleetAck.error);
     }
     clients.push(client);
@@ -168,8 +174,9 @@ async function connectOne(cmd: ConnectCommand, index: number): Promise<boolean> 
 
 async function connectAll(cmd: ConnectCommand): Promise<Reply> {
   const t0 = performance.now();
+  const deadlineAt = t0 + cmd.deadlineMs;
   let failed = 0;
-  const BATCH = 100;
+  const BATCH = 250;
   for (let i = 0; i < cmd.count; i += BATCH) {
     if (performance.now() - t0 > cmd.deadlineMs) {
       failed += cmd.count - i;
@@ -177,7 +184,7 @@ async function connectAll(cmd: ConnectCommand): Promise<Reply> {
     }
     const batch = [];
     for (let j = i; j < Math.min(cmd.count, i + BATCH); j++)
-      batch.push(connectOne(cmd, cmd.firstIndex + j));
+      batch.push(connectOne(cmd, cmd.firstIndex + j, deadlineAt));
     failed += (await Promise.all(batch)).filter((ok) => !ok).length;
   }
   return { type: 'connected', ms: Math.round(performance.now() - t0), failed };
