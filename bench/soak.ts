@@ -1,0 +1,562 @@
+/**
+ * `npm run bench:soak [-- --full]`: the whole pipeline held under load. The real generator
+ * (SERVER_COUNT=1000, TICK_MS=1000, file database), the real broadcaster, and 2,000 socket.io
+ * clients (`transports: ['websocket']`) in two load processes, each client watching 10 servers
+ * and every fourth one the fleet; plus a probe process of 10 clients whose freshness is not
+ * skewed by a thousand neighbours' queueing. Each is its own process; loopback only.
+ *
+ * Every sample of every subscription is accounted for: one cell per client × watched server ×
+ * tick of the measurement window. A cell left empty is a loss, reported with its cause: the
+ * client was disconnected, the generator never committed the tick, the broadcaster never relayed
+ * it, or it was skipped for one slow client. Also reported: the broadcaster's RSS after warm-up
+ * (growth must stay under 10 %), and freshness (receive time − tick) p50/p99 per time bucket.
+ *
+ * Default: 15 s warm-up, 60 s measured in 15 s buckets. `--full`: 30 s warm-up, 10 minutes
+ * measured in 1 minute buckets. Stops everything it starts. Writes bench/results/soak.json.
+ */
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
+import type { Command, MissedCell, Reply, Report } from './lib/soak-client.js';
+import { HISTOGRAM_MS } from './lib/soak-client.js';
+import { round } from './lib/stats.js';
+import { formatTable } from './lib/table.js';
+
+const argv = process.argv.slice(2);
+const full = argv.includes('--full');
+const option = (name: string, fallback: number) => {
+  const arg = argv.find((a) => a.startsWith(`--${name}=`));
+  return arg ? Number(arg.slice(name.length + 3)) : fallback;
+};
+const SERVERS = 1_000;
+const TICK_MS = 1_000;
+const CLIENTS = option('clients', 2_000);
+const LOAD_PROCESSES = 2;
+const PROBES = 10;
+const PER_CLIENT = 10;
+const FLEET_EVERY = 4;
+const WARMUP_S = option('warmup', full ? 30 : 15);
+const MEASURE_S = option('seconds', full ? 600 : 60);
+const BUCKET_S = full ? 60 : 15;
+const SEED = 2026;
+const RSS_GROWTH_LIMIT_PCT = 10;
+const FILE_LIMIT = 20_000;
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+const CLK_TCK = 100; // USER_HZ on Linux
+
+/** Sockets need file descriptors: re-run under a raised soft limit, which children inherit. */
+function ensureFileLimit(): void {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
+  const soft = m?.[1] === 'unlimited' ? Infinity : Number(m?.[1] ?? 0);
+  const hard = m?.[2] === 'unlimited' ? Infinity : Number(m?.[2] ?? 0);
+  const want = Math.min(FILE_LIMIT, hard);
+  if (soft >= want || process.env.SOAK_FILE_LIMIT_RAISED) return;
+  const run = spawnSync(
+    'bash',
+    [
+      '-c',
+      `ulimit -n ${want} && exec "$@"`,
+      'soak',
+      process.execPath,
+      '--import',
+      'tsx',
+      '--conditions=source',
+      fileURLToPath(import.meta.url),
+      ...argv,
+    ],
+    { stdio: 'inherit', env: { ...process.env, SOAK_FILE_LIMIT_RAISED: '1' }, cwd: ROOT },
+  );
+  process.exit(run.status ?? 1);
+}
+
+function procStat(pid: number): { cpuTicks: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return {
+    cpuTicks: Number(fields[11]) + Number(fields[12]),
+    rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024,
+  };
+}
+
+/** Sum of a Prometheus counter's series whose labels include every `labels` pair. */
+async function counter(url: string, name: string, labels: Record<string, string> = {}) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** Broadcaster → generator requests that failed (timeout, network, HTTP error, bad body). */
+async function generatorRequestErrors(url: string): Promise<number> {
+  const name = 'broadcaster_generator_requests_total';
+  return (
+    (await counter(url, name)) -
+    (await counter(url, name, { outcome: 'ok' })) -
+    (await counter(url, name, { outcome: 'no_tick' }))
+  );
+}
+
+interface LoadProcess {
+  name: string;
+  child: ChildProcess;
+  replies: Reply[];
+  waiters: Array<() => void>;
+}
+
+function startLoad(name: string): LoadProcess {
+  const child = fork(fileURLToPath(new URL('./lib/soak-client.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx', '--conditions=source', '--max-old-space-size=2048'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    cwd: ROOT,
+  });
+  const p: LoadProcess = { name, child, replies: [], waiters: [] };
+  child.on('message', (reply: Reply) => {
+    p.replies.push(reply);
+    for (const w of p.waiters.splice(0)) w();
+  });
+  return p;
+}
+
+async function ask<T extends Reply['type']>(
+  p: LoadProcess,
+  command: Command,
+  type: T,
+  timeoutMs: number,
+): Promise<Extract<Reply, { type: T }>> {
+  p.replies = p.replies.filter((r) => r.type !== type);
+  p.child.send(command);
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const found = p.replies.find((r) => r.type === type);
+    if (found) return found as Extract<Reply, { type: T }>;
+    if (Date.now() > end) throw new Error(`${p.name}: no ${type} reply within ${timeoutMs} ms`);
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode})`);
+    await new Promise<void>((resolve) => {
+      p.waiters.push(resolve);
+      setTimeout(resolve, 500);
+    });
+  }
+}
+
+/** Merges sparse `[ms, count]` histograms and reads percentiles from them. */
+function histogram(parts: Array<Array<[number, number]>>) {
+  const h = new Float64Array(HISTOGRAM_MS);
+  for (const part of parts) for (const [ms, n] of part) h[ms]! += n;
+  const count = h.reduce((a, b) => a + b, 0);
+  const quantile = (q: number) => {
+    if (!count) return NaN;
+    const target = q * count;
+    let seen = 0;
+    for (let ms = 0; ms < h.length; ms++) {
+      seen += h[ms]!;
+      if (seen >= target) return ms;
+    }
+    return h.length - 1;
+  };
+  let max = NaN;
+  for (let ms = h.length - 1; ms >= 0; ms--) {
+    if (h[ms]) {
+      max = ms;
+      break;
+    }
+  }
+  return { count, p50: quantile(0.5), p99: quantile(0.99), max };
+}
+
+interface RssSample {
+  at: number;
+  broadcaster: number;
+  generator: number;
+  load: number[];
+}
+
+async function main(): Promise<void> {
+  ensureFileLimit();
+  const startedAt = Date.now();
+  const loadBefore = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-soak-'));
+  let generator: ServiceProcess | undefined;
+  let broadcaster: ServiceProcess | undefined;
+  const loads: LoadProcess[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  const stopAll = async () => {
+    if (sampler) clearInterval(sampler);
+    await Promise.all(
+      loads.map(async (p) => {
+        if (p.child.exitCode !== null) return;
+        try {
+          await ask(p, { type: 'close' }, 'closed', 10_000);
+        } catch {
+          // killed below
+        }
+        p.child.kill('SIGKILL');
+      }),
+    );
+    await broadcaster?.stop();
+    await generator?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = () => {
+    console.error('\nsoak: interrupted, stopping everything');
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    console.log(
+      `bench:soak${full ? ' --full' : ''}: SERVER_COUNT=${SERVERS}, ${CLIENTS} clients in ` +
+        `${LOAD_PROCESSES} processes (+${PROBES} probes), ${PER_CLIENT} servers each, every ` +
+        `${FLEET_EVERY}th on the fleet; warm-up ${WARMUP_S} s, measured ${MEASURE_S} s`,
+    );
+    generator = await startService('metric-generator', {
+      PORT: '0',
+      SERVER_COUNT: String(SERVERS),
+      TICK_MS: String(TICK_MS),
+      DB_PATH: join(dir, 'metrics.db'),
+      SEED: String(SEED),
+    });
+    broadcaster = await startService('metric-broadcaster', {
+      PORT: '0',
+      GENERATOR_URL: generator.url,
+      POLL_INTERVAL_MS: String(TICK_MS),
+    });
+
+    const perProcess = Math.ceil(CLIENTS / LOAD_PROCESSES);
+    for (let i = 0; i < LOAD_PROCESSES; i++) loads.push(startLoad(`load-${i + 1}`));
+    const probe = startLoad('probe');
+    loads.push(probe);
+    const t0 = Date.now();
+    const connected = await Promise.all(
+      loads.map((p, i) =>
+        ask(
+          p,
+          {
+            type: 'connect',
+            url: broadcaster!.url,
+            count: p === probe ? PROBES : Math.min(perProcess, CLIENTS - i * perProcess),
+            firstIndex: p === probe ? 1_000_000 : i * perProcess,
+            servers: SERVERS,
+            perClient: PER_CLIENT,
+            fleetEvery: p === probe ? 2 : FLEET_EVERY,
+            seed: SEED,
+          },
+          'connected',
+          180_000,
+        ),
+      ),
+    );
+    const connectMs = Date.now() - t0;
+    const failed = connected.reduce((a, c) => a + c.failed, 0);
+    console.log(
+      `connected ${CLIENTS + PROBES - failed} of ${CLIENTS + PROBES} clients in ${connectMs} ms` +
+        (failed ? ` (failures: ${connected.flatMap((c) => c.errors).join('; ')})` : ''),
+    );
+
+    // Resource samples once a second, from warm-up to the end.
+    const rss: RssSample[] = [];
+    const cpuAt = (pid: number) => procStat(pid).cpuTicks;
+    sampler = setInterval(() => {
+      try {
+        rss.push({
+          at: Date.now(),
+          broadcaster: procStat(broadcaster!.pid).rssMb,
+          generator: procStat(generator!.pid).rssMb,
+          load: loads.map((p) => procStat(p.child.pid!).rssMb),
+        });
+      } catch {
+        // a process is gone: the run fails below
+      }
+    }, 1_000);
+
+    console.log(`warming up for ${WARMUP_S} s`);
+    await new Promise((r) => setTimeout(r, WARMUP_S * 1_000));
+
+    // The window starts at a tick far enough ahead for every process to know it in time.
+    const windowStart = Math.ceil((Date.now() + 1_500) / TICK_MS) * TICK_MS;
+    const windowEnd = windowStart + MEASURE_S * TICK_MS;
+    for (const p of loads) {
+      p.child.send({
+        type: 'window',
+        start: windowStart,
+        ticks: MEASURE_S,
+        tickMs: TICK_MS,
+        bucketMs: BUCKET_S * 1_000,
+      } satisfies Command);
+    }
+    const before = {
+      broadcasterCpu: cpuAt(broadcaster.pid),
+      generatorCpu: cpuAt(generator.pid),
+      loadCpu: loads.map((p) => cpuAt(p.child.pid!)),
+      slowDrops: await counter(broadcaster.url, 'broadcaster_dropped_messages_total'),
+      missedTicks: await counter(generator.url, 'generator_missed_ticks_total'),
+      failedTicks: await counter(generator.url, 'generator_ticks_total', { result: 'failed' }),
+      generatorErrors: await generatorRequestErrors(broadcaster.url),
+    };
+    const measureFrom = Date.now();
+    console.log(`measuring ticks ${new Date(windowStart).toISOString()} … (${MEASURE_S} s)`);
+    let progress = 0;
+    while (Date.now() < windowEnd + 3_000) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      const done = Math.min(MEASURE_S, Math.floor((Date.now() - windowStart) / 1_000));
+      if (done >= progress + BUCKET_S) {
+        progress = done - (done % BUCKET_S);
+        const last = rss.at(-1);
+        console.log(
+          `  ${progress} s: broadcaster RSS ${last?.broadcaster.toFixed(1)} MiB, ` +
+            `generator ${last?.generator.toFixed(1)} MiB`,
+        );
+      }
+    }
+    const measuredS = (Date.now() - measureFrom) / 1000;
+    const after = {
+      broadcasterCpu: cpuAt(broadcaster.pid),
+      generatorCpu: cpuAt(generator.pid),
+      loadCpu: loads.map((p) => cpuAt(p.child.pid!)),
+      slowDrops: await counter(broadcaster.url, 'broadcaster_dropped_messages_total'),
+      missedTicks: await counter(generator.url, 'generator_missed_ticks_total'),
+      failedTicks: await counter(generator.url, 'generator_ticks_total', { result: 'failed' }),
+      generatorErrors: await generatorRequestErrors(broadcaster.url),
+    };
+    clearInterval(sampler);
+    sampler = undefined;
+
+    const reports = await Promise.all(
+      loads.map((p) => ask(p, { type: 'report' }, 'report', 60_000)),
+    );
+    const loadReports = reports.slice(0, LOAD_PROCESSES);
+    const probeReport = reports[LOAD_PROCESSES]!;
+
+    // Losses, with their causes.
+    const all = (pick: (r: Report) => number, rs = reports) => rs.reduce((a, r) => a + pick(r), 0);
+    const watchers = new Map<string, number>();
+    const missed = new Map<string, MissedCell>();
+    for (const r of reports) {
+      for (const [id, n] of Object.entries(r.watchers))
+        watchers.set(id, (watchers.get(id) ?? 0) + n);
+      for (const m of r.missed) {
+        const key = `${m.serverId}@${m.tick}`;
+        const cell = missed.get(key) ?? { ...m, connected: 0, disconnected: 0 };
+        cell.connected += m.connected;
+        cell.disconnected += m.disconnected;
+        missed.set(key, cell);
+      }
+    }
+    const causes = {
+      clientDisconnected: 0,
+      notCommittedByGenerator: 0,
+      notRelayedByBroadcaster: 0,
+      missedByConnectedClients: 0,
+      notDetailed: all((r) => r.missedNotDetailed),
+    };
+    const examples: string[] = [];
+    let lookups = 0;
+    for (const cell of missed.values()) {
+      causes.clientDisconnected += cell.disconnected;
+      if (!cell.connected) continue;
+      const nobody = cell.connected + cell.disconnected === watchers.get(cell.serverId);
+      if (nobody && lookups < 200) {
+        lookups++;
+        const res = await fetch(
+          `${generator.url}/v1/servers/${cell.serverId}/history?from=${cell.tick}&to=${cell.tick}`,
+        );
+        const stored = ((await res.json()) as { samples?: unknown[] }).samples?.length ?? 0;
+        if (stored === 0) causes.notCommittedByGenerator += cell.connected;
+        else causes.notRelayedByBroadcaster += cell.connected;
+      } else {
+        causes.missedByConnectedClients += cell.connected;
+      }
+      if (examples.length < 10)
+        examples.push(
+          `${cell.serverId}@${new Date(cell.tick).toISOString()}: ${cell.connected} connected client(s)` +
+            (nobody ? ', nobody got it' : ''),
+        );
+    }
+    const expected = all((r) => r.expected);
+    const received = all((r) => r.received);
+    const lost = expected - received;
+
+    // Memory: baseline = mean RSS over the first quarter of the window (warm-up is over), end =
+    // over its last quarter. Means over a quarter smooth out the garbage collector's sawtooth
+    // (tens of MiB here), which a point-to-point comparison would report as growth or shrinkage.
+    const inWindow = rss.filter((s) => s.at >= windowStart && s.at <= windowEnd);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const quarter = Math.max(1, Math.floor(inWindow.length / 4));
+    const rssBaseline = mean(inWindow.slice(0, quarter).map((s) => s.broadcaster));
+    const rssEnd = mean(inWindow.slice(-quarter).map((s) => s.broadcaster));
+    const rssMax = Math.max(...inWindow.map((s) => s.broadcaster));
+    const rssGrowthPct = ((rssEnd - rssBaseline) / rssBaseline) * 100;
+
+    const buckets = Math.ceil(MEASURE_S / BUCKET_S);
+    const perBucket = Array.from({ length: buckets }, (_, b) => {
+      const load = histogram(loadReports.map((r) => r.freshness[b] ?? []));
+      const probes = histogram([probeReport.freshness[b] ?? []]);
+      const fleet = histogram(loadReports.map((r) => r.fleetFreshness[b] ?? []));
+      const from = b * BUCKET_S;
+      return {
+        fromS: from,
+        toS: Math.min(MEASURE_S, from + BUCKET_S),
+        samples: load.count,
+        loadP50Ms: load.p50,
+        loadP99Ms: load.p99,
+        loadMaxMs: load.max,
+        probeP50Ms: probes.p50,
+        probeP99Ms: probes.p99,
+        fleetP99Ms: fleet.p99,
+      };
+    });
+    const overall = {
+      load: histogram(loadReports.flatMap((r) => r.freshness)),
+      probe: histogram(probeReport.freshness),
+      fleet: histogram(loadReports.flatMap((r) => r.fleetFreshness)),
+    };
+    const cpuPct = (a: number, b: number) => round(((b - a) / CLK_TCK / measuredS) * 100, 1);
+
+    const result = {
+      bench: 'soak',
+      date: new Date().toISOString(),
+      full,
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        ramGb: round(totalmem() / 1024 ** 3, 1),
+        node: process.version,
+        /** 1-minute load average before and after: other work on the machine shows here. */
+        loadAverage1m: { before: round(loadBefore[0]!, 2), after: round(loadavg()[0]!, 2) },
+      },
+      config: {
+        servers: SERVERS,
+        tickMs: TICK_MS,
+        clients: CLIENTS,
+        loadProcesses: LOAD_PROCESSES,
+        probes: PROBES,
+        perClient: PER_CLIENT,
+        fleetEvery: FLEET_EVERY,
+        warmupS: WARMUP_S,
+        measureS: MEASURE_S,
+        bucketS: BUCKET_S,
+      },
+      connect: { ms: connectMs, failed },
+      delivery: {
+        expected,
+        received,
+        lost,
+        lossPct: round((lost / Math.max(1, expected)) * 100, 4),
+        duplicates: all((r) => r.duplicates),
+        samplesOutsideWindow: all((r) => r.samplesOutsideWindow),
+        causes,
+        examples,
+        disconnects: reports.flatMap((r) => r.disconnects).length,
+        disconnectReasons: [...new Set(reports.flatMap((r) => r.disconnects.map((d) => d.reason)))],
+        fleet: {
+          expected: all((r) => r.fleetExpected),
+          received: all((r) => r.fleetReceived),
+          duplicates: all((r) => r.fleetDuplicates),
+          missedWhileConnected: all((r) => r.fleetMissedConnected),
+          missedWhileDisconnected: all((r) => r.fleetMissedDisconnected),
+        },
+        broadcasterSlowClientDrops: after.slowDrops - before.slowDrops,
+        generatorMissedTicks: after.missedTicks - before.missedTicks,
+        generatorFailedTicks: after.failedTicks - before.failedTicks,
+        generatorRequestErrors: after.generatorErrors - before.generatorErrors,
+      },
+      broadcasterRss: {
+        baselineMb: round(rssBaseline, 1),
+        endMb: round(rssEnd, 1),
+        maxMb: round(rssMax, 1),
+        growthPct: round(rssGrowthPct, 2),
+        basis: 'mean RSS of the first vs the last quarter of the measured window',
+        limitPct: RSS_GROWTH_LIMIT_PCT,
+        met: rssGrowthPct < RSS_GROWTH_LIMIT_PCT,
+        perClientKb: round((rssBaseline * 1024) / (CLIENTS + PROBES), 1),
+      },
+      generatorRssMb: round(mean(inWindow.slice(-10).map((s) => s.generator)), 1),
+      cpuPct: {
+        broadcaster: cpuPct(before.broadcasterCpu, after.broadcasterCpu),
+        generator: cpuPct(before.generatorCpu, after.generatorCpu),
+        loadProcesses: loads.map((p, i) => cpuPct(before.loadCpu[i]!, after.loadCpu[i]!)),
+      },
+      freshnessMs: {
+        load: { p50: overall.load.p50, p99: overall.load.p99, max: overall.load.max },
+        probe: { p50: overall.probe.p50, p99: overall.probe.p99, max: overall.probe.max },
+        fleet: { p50: overall.fleet.p50, p99: overall.fleet.p99, max: overall.fleet.max },
+        perBucket,
+      },
+      rssTimeline: rss
+        .filter((_, i) => i % (full ? 10 : 5) === 0)
+        .map((s) => ({
+          t: round((s.at - windowStart) / 1000, 0),
+          broadcasterMb: round(s.broadcaster, 1),
+          generatorMb: round(s.generator, 1),
+        })),
+      durationS: round((Date.now() - startedAt) / 1000, 0),
+    };
+
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, 'soak.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+    console.log(
+      `\ndelivery: ${received} of ${expected} samples (client × server × tick), lost ${lost}` +
+        ` (${result.delivery.lossPct} %), duplicates ${result.delivery.duplicates}`,
+    );
+    if (lost) {
+      console.log(`  causes: ${JSON.stringify(causes)}`);
+      for (const e of examples) console.log(`  e.g. ${e}`);
+    }
+    console.log(
+      `fleet frames: ${result.delivery.fleet.received} of ${result.delivery.fleet.expected}; ` +
+        `disconnects ${result.delivery.disconnects}; slow-client drops ` +
+        `${result.delivery.broadcasterSlowClientDrops}; generator missed ticks ` +
+        `${result.delivery.generatorMissedTicks}`,
+    );
+    console.log(
+      `broadcaster RSS: ${result.broadcasterRss.baselineMb} → ${result.broadcasterRss.endMb} MiB ` +
+        `(${result.broadcasterRss.growthPct >= 0 ? '+' : ''}${result.broadcasterRss.growthPct} %, ` +
+        `limit ${RSS_GROWTH_LIMIT_PCT} %: ${result.broadcasterRss.met ? 'met' : 'NOT met'}), ` +
+        `max ${result.broadcasterRss.maxMb} MiB; CPU broadcaster ${result.cpuPct.broadcaster} %, ` +
+        `generator ${result.cpuPct.generator} %`,
+    );
+    console.log(
+      '\n' +
+        formatTable(
+          [
+            'window',
+            'samples',
+            'load p50',
+            'load p99',
+            'load max',
+            'probe p50',
+            'probe p99',
+            'fleet p99',
+          ],
+          perBucket.map((b) => [
+            `${b.fromS}–${b.toS} s`,
+            b.samples,
+            `${b.loadP50Ms} ms`,
+            `${b.loadP99Ms} ms`,
+            `${b.loadMaxMs} ms`,
+            `${b.probeP50Ms} ms`,
+            `${b.probeP99Ms} ms`,
+            `${b.fleetP99Ms} ms`,
+          ]),
+        ),
+    );
+    console.log(`\nwrote bench/results/soak.json (${result.durationS} s)`);
+  } finally {
+    await stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+await main();
