@@ -247,6 +247,12 @@ function soakSection(j: Json): string {
           `${num(rss.baselineMb)} → ${num(rss.endMb)} MiB (${num(rss.growthPct, 1)} %, limit ${num(rss.limitPct, 0)} %: ${rss.met ? 'met' : '**not met**'}), max ${num(rss.maxMb)} MiB`,
         ],
         [
+          'broadcaster JS heap after GC (lowest, first → last quarter)',
+          j.broadcasterHeap
+            ? `${num(at(j, 'broadcasterHeap.firstQuarterFloorMb'))} → ${num(at(j, 'broadcasterHeap.lastQuarterFloorMb'))} MiB (${num(at(j, 'broadcasterHeap.growthPct'))} %)`
+            : '–',
+        ],
+        [
           'CPU (broadcaster / generator)',
           `${num(at(j, 'cpuPct.broadcaster'))} % / ${num(at(j, 'cpuPct.generator'))} %`,
         ],

@@ -279,6 +279,25 @@ async function main(): Promise<void> {
       }
     }, 1_000);
 
+    // The broadcaster's JS heap every 5 s (its /metrics): the low points are what survives a
+    // garbage collection, so their trend tells a leak from the collector's sawtooth.
+    const heap: Array<{ at: number; usedMb: number; externalMb: number }> = [];
+    const heapSampler = setInterval(() => {
+      void fetch(`${broadcaster!.url}/metrics`)
+        .then((res) => res.text())
+        .then((text) => {
+          const gauge = (name: string) =>
+            Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
+          heap.push({
+            at: Date.now(),
+            usedMb: gauge('broadcaster_nodejs_heap_size_used_bytes'),
+            externalMb: gauge('broadcaster_nodejs_external_memory_bytes'),
+          });
+        })
+        .catch(() => {});
+    }, 5_000);
+    heapSampler.unref();
+
     console.log(`warming up for ${WARMUP_S} s`);
     await new Promise((r) => setTimeout(r, WARMUP_S * 1_000));
 
@@ -330,6 +349,7 @@ async function main(): Promise<void> {
     };
     clearInterval(sampler);
     sampler = undefined;
+    clearInterval(heapSampler);
 
     const reports = await Promise.all(
       loads.map((p) => ask(p, { type: 'report' }, 'report', 60_000)),
@@ -396,6 +416,11 @@ async function main(): Promise<void> {
     const rssEnd = mean(inWindow.slice(-quarter).map((s) => s.broadcaster));
     const rssMax = Math.max(...inWindow.map((s) => s.broadcaster));
     const rssGrowthPct = ((rssEnd - rssBaseline) / rssBaseline) * 100;
+    const heapInWindow = heap.filter((h) => h.at >= windowStart && h.at <= windowEnd);
+    const heapQuarter = Math.max(1, Math.floor(heapInWindow.length / 4));
+    const floor = (xs: typeof heap) => Math.min(...xs.map((h) => h.usedMb));
+    const heapFirst = floor(heapInWindow.slice(0, heapQuarter));
+    const heapLast = floor(heapInWindow.slice(-heapQuarter));
 
     const buckets = Math.ceil(MEASURE_S / BUCKET_S);
     const perBucket = Array.from({ length: buckets }, (_, b) => {
@@ -480,6 +505,14 @@ async function main(): Promise<void> {
         met: rssGrowthPct < RSS_GROWTH_LIMIT_PCT,
         perClientKb: round((rssBaseline * 1024) / (CLIENTS + PROBES), 1),
       },
+      broadcasterHeap: {
+        basis: 'lowest JS heap used (what survives GC) in the first vs the last quarter',
+        firstQuarterFloorMb: round(heapFirst, 1),
+        lastQuarterFloorMb: round(heapLast, 1),
+        growthPct: round(((heapLast - heapFirst) / heapFirst) * 100, 2),
+        maxUsedMb: round(Math.max(...heapInWindow.map((h) => h.usedMb)), 1),
+        externalLastMb: round(heapInWindow.at(-1)?.externalMb ?? NaN, 1),
+      },
       generatorRssMb: round(mean(inWindow.slice(-10).map((s) => s.generator)), 1),
       cpuPct: {
         broadcaster: cpuPct(before.broadcasterCpu, after.broadcasterCpu),
@@ -523,7 +556,8 @@ async function main(): Promise<void> {
       `broadcaster RSS: ${result.broadcasterRss.baselineMb} → ${result.broadcasterRss.endMb} MiB ` +
         `(${result.broadcasterRss.growthPct >= 0 ? '+' : ''}${result.broadcasterRss.growthPct} %, ` +
         `limit ${RSS_GROWTH_LIMIT_PCT} %: ${result.broadcasterRss.met ? 'met' : 'NOT met'}), ` +
-        `max ${result.broadcasterRss.maxMb} MiB; CPU broadcaster ${result.cpuPct.broadcaster} %, ` +
+        `max ${result.broadcasterRss.maxMb} MiB; JS heap floor ${result.broadcasterHeap.firstQuarterFloorMb} → ` +
+        `${result.broadcasterHeap.lastQuarterFloorMb} MiB; CPU broadcaster ${result.cpuPct.broadcaster} %, ` +
         `generator ${result.cpuPct.generator} %`,
     );
     console.log(

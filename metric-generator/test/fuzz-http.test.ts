@@ -143,7 +143,17 @@ async function get(path: string, init?: RequestInit): Promise<Answer> {
 }
 
 /** Every refusal is a JSON error whose code matches the status, for humans, no internals. */
+/** Node refuses a request head over 16 KiB with its own 431 before any route runs. */
+const HEAD_LIMIT = 16 * 1024;
+
 function expectClear(a: Answer, allowed: readonly number[], where: string) {
+  const tooLong = where.length > HEAD_LIMIT - 1_024; // the rest of the head is well under 1 KiB
+  const maybeTooLong = where.length > HEAD_LIMIT - 4_096;
+  if (tooLong) {
+    expect(a.status, where.slice(0, 200)).toBe(431);
+    return;
+  }
+  if (maybeTooLong && a.status === 431) return;
   expect(allowed, `${where} → ${a.status} ${a.text.slice(0, 300)}`).toContain(a.status);
   if (a.status >= 400) {
     const code = { 400: 'bad_request', 404: 'not_found' }[a.status as 400 | 404];
