@@ -208,11 +208,9 @@ function runBare(
     db.exec(readFileSync(join(MIGRATIONS_DIR, f), 'utf8'));
   }
   if (history > 0) {
-    prefillSamples(
-      db,
-      Int32Array.from({ length: servers }, (_, i) => i + 1),
-      history,
-    );
+    // History ends one tick before the first measured tick.
+    const keys = Int32Array.from({ length: servers }, (_, i) => i + 1);
+    prefillSamples(db, keys, history, data[0]!.tick);
     db.pragma('wal_checkpoint(TRUNCATE)');
   }
   const values = (rows: number) =>
