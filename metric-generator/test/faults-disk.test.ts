@@ -182,7 +182,7 @@ async function diskFault(
 
 describe('metric-generator on a failing disk', () => {
   it.skipIf(!canMountTmpfs)(
-    'on a full disk (tmpfs, ENOSPC): turns /healthz 503 saying so, serves only committed ticks, recovers when space returns, keeps the file intact',
+    `on a full disk (tmpfs, ENOSPC): turns /healthz 503 saying so, serves only committed ticks, recovers when space returns, keeps the file intact${canMountTmpfs ? '' : ' [skipped: mounting a tmpfs is not permitted here]'}`,
     async () => {
       const mountPoint = join(root, 'tmpfs');
       mkdirSync(mountPoint);
@@ -210,7 +210,7 @@ describe('metric-generator on a failing disk', () => {
   );
 
   it.skipIf(!hasPrlimit)(
-    'past a file size limit (RLIMIT_FSIZE, EFBIG): turns /healthz 503 with the I/O error, serves only committed ticks, recovers when the limit is lifted, keeps the file intact',
+    `past a file size limit (RLIMIT_FSIZE, EFBIG): turns /healthz 503 with the I/O error, serves only committed ticks, recovers when the limit is lifted, keeps the file intact${hasPrlimit ? '' : ' [skipped: util-linux prlimit is not installed]'}`,
     async () => {
       const dir = join(root, 'fsize');
       mkdirSync(dir);
