@@ -18,6 +18,7 @@ import { createDiscovery, type ServerList } from './discovery.js';
 import { encodeServersPacket, serversJson } from './delivery.js';
 import { createFanout } from './fanout.js';
 import type { FleetIndex } from './fleet-builder.js';
+import { createFleetInitial } from './fleet-initial.js';
 import { createGeneratorClient, type GeneratorClient } from './generator-client.js';
 import { createRequestHandler } from './http-routes.js';
 import { createLatestFetcher } from './latest-fetcher.js';
@@ -187,6 +188,17 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
     loop,
     fetcher: createLatestFetcher(client, config.generatorTimeoutMs, handlerLog),
     fanout,
+    fleetInitial: createFleetInitial({
+      fanout,
+      client,
+      fleetIndex: () => fleetIndex,
+      currentTick: () => loop.currentTick,
+      remember: (samples) => loop.remember(samples),
+      generatorUp: () => generator === 'up',
+      maxAgeMs: config.pollIntervalMs,
+      timeoutMs: config.generatorTimeoutMs,
+      log: handlerLog,
+    }),
     client,
     generatorUp: () => generator === 'up',
     historyTimeoutMs: config.generatorTimeoutMs * 5,

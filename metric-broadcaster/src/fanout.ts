@@ -1,4 +1,4 @@
-import { EVENTS, FLEET_ROOM, serverRoom } from '@metrics/protocol';
+import { EVENTS, FLEET_ROOM, serverRoom, type FleetFramePayload } from '@metrics/protocol';
 import { writeBatch } from './batched-write.js';
 import { encodeMetricsPacket } from './delivery.js';
 import { buildFleetFrame, type FleetIndex } from './fleet-builder.js';
@@ -15,11 +15,31 @@ interface FleetEncoder {
   encode(packet: { type: number; nsp: string; data: unknown[] }): Array<string | Buffer>;
 }
 
+/** A `fleet` frame encoded once, ready to be written to any number of sockets. */
+export interface EncodedFleetFrame {
+  tick: number;
+  /** The `servers` version its columns follow. */
+  version: number;
+  /** When it was built (local clock, epoch ms). */
+  builtAt: number;
+  /** socket.io's packets for it: the header string and the binary attachment. */
+  packets: ReadonlyArray<string | Buffer>;
+}
+
 export interface Fanout {
   /** One tick to every watcher: one `metrics` write per client, one `fleet` frame per tick. */
   deliver(delivery: TickDelivery): void;
   /** Samples to one socket (its subscribe's immediate sample), in one `metrics` event. */
   sendTo(socket: BroadcasterSocket, samples: readonly RawSample[]): void;
+  /** The newest fleet frame built (by a tick's fan-out or by `rememberFleet`), if any. */
+  lastFleet(): EncodedFleetFrame | undefined;
+  /** Encodes a frame built outside the tick loop and keeps it as `lastFleet` unless older. */
+  rememberFleet(frame: FleetFramePayload): EncodedFleetFrame;
+  /**
+   * One fleet frame to one member of the `fleet` room (its join's first frame), unless the
+   * socket already got this tick or a newer one. Returns whether it was written.
+   */
+  sendFleetTo(socket: BroadcasterSocket, frame: EncodedFleetFrame): boolean;
 }
 
 export interface FanoutOptions {
@@ -46,6 +66,17 @@ export function createFanout({
 }: FanoutOptions): Fanout {
   const nsp = io.of('/');
   const encoder = io.encoder as unknown as FleetEncoder;
+  let last: EncodedFleetFrame | undefined;
+
+  function encodeFleet(frame: FleetFramePayload): Array<string | Buffer> {
+    return encoder.encode({ type: SOCKET_IO_EVENT, nsp: '/', data: [EVENTS.fleet, frame] });
+  }
+
+  function keep(frame: FleetFramePayload, packets: Array<string | Buffer>): EncodedFleetFrame {
+    const encoded = { tick: frame.tick, version: frame.version, builtAt: Date.now(), packets };
+    if (!last || last.tick <= frame.tick) last = encoded;
+    return encoded;
+  }
 
   /** This socket's new samples as one `metrics` packet (undefined when it has none new). */
   function metricsPacket(
@@ -80,15 +111,15 @@ export function createFanout({
         }
       }
       // The fleet frame is encoded once per tick (socket.io's own encoder: a header string and
-      // the binary attachment) and joins each member's batch.
+      // the binary attachment) and joins each member's batch. It is kept for sockets that join
+      // the room before the next tick.
       const fleetMembers = fleet ? rooms.get(FLEET_ROOM) : undefined;
-      const fleetPackets = fleetMembers?.size
-        ? encoder.encode({
-            type: SOCKET_IO_EVENT,
-            nsp: '/',
-            data: [EVENTS.fleet, buildFleetFrame(fleetIndex(), tick, samples)],
-          })
-        : undefined;
+      let fleetPackets: Array<string | Buffer> | undefined;
+      if (fleetMembers?.size) {
+        const frame = buildFleetFrame(fleetIndex(), tick, samples);
+        fleetPackets = encodeFleet(frame);
+        keep(frame, fleetPackets);
+      }
 
       let messages = 0;
       let sent = 0;
@@ -108,8 +139,10 @@ export function createFanout({
           messages++;
           sent += m.count;
         }
-        if (fleetPackets && fleetMembers!.has(sid)) {
+        // A member that joined during this tick may already hold its frame (sent on join).
+        if (fleetPackets && fleetMembers!.has(sid) && tick > socket.data.fleetTick) {
           batch.push(...fleetPackets);
+          socket.data.fleetTick = tick;
           fleetSent++;
         }
         writeBatch(socket.conn, batch);
@@ -134,6 +167,26 @@ export function createFanout({
       socket.conn.write(m.packet);
       metrics.emittedMessages.inc({ event: EVENTS.metrics });
       metrics.emittedSamples.inc(m.count);
+    },
+
+    lastFleet: () => last,
+
+    rememberFleet(frame) {
+      return keep(frame, encodeFleet(frame));
+    },
+
+    sendFleetTo(socket, frame) {
+      if (!socket.connected || !socket.rooms.has(FLEET_ROOM)) return false;
+      // Never a frame older than (or the same as) one this socket already has.
+      if (frame.tick <= socket.data.fleetTick) return false;
+      if (unsentBytes(socket) > slowClientBufferBytes) {
+        metrics.droppedMessages.inc({ reason: 'slow_client' });
+        return false;
+      }
+      socket.data.fleetTick = frame.tick;
+      writeBatch(socket.conn, frame.packets);
+      metrics.emittedMessages.inc({ event: EVENTS.fleet });
+      return true;
     },
   };
 }

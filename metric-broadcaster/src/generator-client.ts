@@ -5,7 +5,8 @@ import { ROUTES, type HistoryResponse, type ServerInfo } from '@metrics/protocol
 import { historyResponseSchema, serversResponseSchema } from '@metrics/protocol/schemas';
 import { parseLatestBody, type LatestTick } from './latest-body.js';
 
-export type RequestKind = 'latest' | 'servers' | 'history';
+/** `fleet_initial`: a `/v1/latest` for the frame a socket gets when it joins the fleet room. */
+export type RequestKind = 'latest' | 'fleet_initial' | 'servers' | 'history';
 export type RequestOutcome = 'ok' | 'no_tick' | 'http_error' | 'timeout' | 'network' | 'bad_body';
 
 /** Why a generator request failed; `status` is set for HTTP errors. */
@@ -26,6 +27,8 @@ export interface LatestRequest {
   /** Long poll: answer once a tick newer than this (epoch ms) is committed. */
   after?: number;
   timeoutMs: number;
+  /** The metrics label of the request (default `latest`). */
+  kind?: 'latest' | 'fleet_initial';
 }
 
 export interface HistoryQuery {
@@ -146,12 +149,12 @@ export function createGeneratorClient({
       });
     },
 
-    latest({ ids, after, timeoutMs }) {
+    latest({ ids, after, timeoutMs, kind = 'latest' }) {
       const params = new URLSearchParams();
       if (ids) params.set('ids', ids.join(','));
       if (after !== undefined) params.set('after', String(after));
       const query = params.size ? `?${params.toString().replace(/%2C/g, ',')}` : '';
-      return request('latest', `${ROUTES.latest}${query}`, timeoutMs, async (res) => {
+      return request(kind, `${ROUTES.latest}${query}`, timeoutMs, async (res) => {
         if (res.status === 204) {
           await res.arrayBuffer();
           return 'no-tick' as const;

@@ -50,7 +50,7 @@ export function createMetrics(sources: MetricsSources): BroadcasterMetrics {
   });
   const generatorRequests = new Counter({
     name: 'broadcaster_generator_requests_total',
-    help: 'HTTP requests sent to metric-generator, by kind (latest, servers, history) and outcome',
+    help: 'HTTP requests sent to metric-generator, by kind (latest, fleet_initial, servers, history) and outcome',
     labelNames: ['kind', 'outcome'] as const,
     registers: [registry],
   });

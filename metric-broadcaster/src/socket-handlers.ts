@@ -6,6 +6,7 @@ import { formatZodError, historyRequestSchema } from '@metrics/protocol/schemas'
 import type { Limits } from './config.js';
 import type { Discovery } from './discovery.js';
 import type { Fanout } from './fanout.js';
+import type { FleetInitial } from './fleet-initial.js';
 import { GeneratorError, type GeneratorClient } from './generator-client.js';
 import type { LatestFetcher } from './latest-fetcher.js';
 import type { RawSample } from './latest-body.js';
@@ -23,6 +24,7 @@ export interface HandlerContext {
   loop: PollLoop;
   fetcher: LatestFetcher;
   fanout: Fanout;
+  fleetInitial: FleetInitial;
   client: GeneratorClient;
   generatorUp(): boolean;
   historyTimeoutMs: number;
@@ -50,6 +52,7 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
   const now = Date.now();
   socket.data = {
     subs: new Map(),
+    fleetTick: NO_TICK,
     bucket: fullBucket(rate, now),
     strikes: fullBucket(rate, now),
     pendingHistory: 0,
@@ -156,12 +159,22 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
     }
   });
 
-  on(socket, EVENTS.fleetSubscribe, ctx, (payload) => {
-    const parsed = noPayload.safeParse(payload);
-    if (!parsed.success) return invalid(ctx, formatZodError(parsed.error));
-    socket.join(FLEET_ROOM);
-    return { ok: true };
-  });
+  // After the ack, the newest fleet frame at once (the kept one or one shared fetch), so the
+  // overview does not wait for the next tick; later ticks' frames follow from the fan-out.
+  on(
+    socket,
+    EVENTS.fleetSubscribe,
+    ctx,
+    (payload) => {
+      const parsed = noPayload.safeParse(payload);
+      if (!parsed.success) return invalid(ctx, formatZodError(parsed.error));
+      socket.join(FLEET_ROOM);
+      return { ok: true };
+    },
+    (reply) => {
+      if (reply.ok) void ctx.fleetInitial.sendTo(socket);
+    },
+  );
 
   on(socket, EVENTS.fleetUnsubscribe, ctx, (payload) => {
     const parsed = noPayload.safeParse(payload);
@@ -179,13 +192,15 @@ function invalid(ctx: HandlerContext, message: string): Reply {
 /**
  * Registers a handler that takes the payload as `unknown` (it is validated inside) and finds the
  * ack wherever the client put it: socket.io passes arguments as sent, so `fleet:subscribe` with
- * a payload, or `subscribe` without an ack, must not confuse it.
+ * a payload, or `subscribe` without an ack, must not confuse it. `afterAck` runs once the reply
+ * is written (or would have been, for a client that asked for no ack).
  */
 function on(
   socket: BroadcasterSocket,
   event: string,
   ctx: HandlerContext,
   handler: (payload: unknown) => Reply | Promise<Reply>,
+  afterAck?: (reply: Reply) => void,
 ): void {
   const listener = (...args: unknown[]): void => {
     const ack =
@@ -198,7 +213,10 @@ function on(
       result = Promise.reject(err);
     }
     Promise.resolve(result).then(
-      (reply) => ack?.(reply),
+      (reply) => {
+        ack?.(reply);
+        afterAck?.(reply);
+      },
       (err: unknown) => {
         ctx.log.error({ err, event, socket: socket.id }, 'socket handler failed');
         ack?.({ ok: false, error: 'internal error' });

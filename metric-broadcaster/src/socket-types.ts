@@ -6,6 +6,8 @@ import type { TokenBucket } from './rate-limit.js';
 export interface SocketData {
   /** Watched server id → newest tick delivered to this socket (each sample goes out once). */
   subs: Map<string, number>;
+  /** Tick of the newest `fleet` frame written to this socket (`NO_TICK` before the first). */
+  fleetTick: number;
   /** Event rate limit. */
   bucket: TokenBucket;
   /** Refusals allowed before a flooding client is disconnected. */
