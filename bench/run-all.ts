@@ -228,6 +228,10 @@ function soakSection(j: Json): string {
       ['measure', 'result'],
       [
         [
+          'machine load average (1 min) before / after',
+          `${num(at(j, 'machine.loadAverage1m.before'), 2)} / ${num(at(j, 'machine.loadAverage1m.after'), 2)}`,
+        ],
+        [
           'samples delivered (client × server × tick)',
           `${num(d.received, 0)} of ${num(d.expected, 0)}: lost ${num(d.lost, 0)} (${num(d.lossPct, 4)} %)${causes ? `: ${causes}` : ''}`,
         ],

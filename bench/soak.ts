@@ -512,6 +512,9 @@ async function main(): Promise<void> {
         growthPct: round(((heapLast - heapFirst) / heapFirst) * 100, 2),
         maxUsedMb: round(Math.max(...heapInWindow.map((h) => h.usedMb)), 1),
         externalLastMb: round(heapInWindow.at(-1)?.externalMb ?? NaN, 1),
+        timeline: heapInWindow
+          .filter((_, i) => i % (full ? 6 : 2) === 0)
+          .map((h) => ({ t: round((h.at - windowStart) / 1000, 0), usedMb: round(h.usedMb, 1) })),
       },
       generatorRssMb: round(mean(inWindow.slice(-10).map((s) => s.generator)), 1),
       cpuPct: {
