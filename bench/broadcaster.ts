@@ -23,7 +23,18 @@ import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 
 const quick = process.argv.includes('--quick');
-const SIZES = quick ? [100, 1_000] : [100, 1_000, 5_000];
+const argValue = (name: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+/**
+ * `--sizes=1000,5000` and `--impl=broadcaster` narrow a run to one case (such a run prints its
+ * figures but does not replace bench/results/broadcaster.json); `--profile=DIR` also writes a
+ * CPU profile of the broadcaster over each measured window (bench/lib/cpu-profile-hook.mjs).
+ */
+const SIZES =
+  argValue('sizes')?.split(',').map(Number) ?? (quick ? [100, 1_000] : [100, 1_000, 5_000]);
+const IMPLS = (argValue('impl')?.split(',') ?? ['broadcaster', 'naive']) as Impl[];
+const NARROWED = argValue('sizes') !== undefined || argValue('impl') !== undefined;
+const PROFILE_DIR = argValue('profile');
 const SERVERS = 1_000;
 const PER_CLIENT = 10;
 const FLEET_EVERY = 2;
@@ -249,6 +260,12 @@ async function runOnce(
       PORT: '0',
       GENERATOR_URL: generator.url,
       LOG_LEVEL: 'info',
+      ...(PROFILE_DIR
+        ? {
+            NODE_OPTIONS: `--import ${fileURLToPath(new URL('./lib/cpu-profile-hook.mjs', import.meta.url))}`,
+            BENCH_PROFILE_DIR: PROFILE_DIR,
+          }
+        : {}),
     });
     target = { pid: service.pid, url: service.url, stop: () => service.stop() };
   } else {
@@ -318,6 +335,10 @@ async function runOnce(
       bucketQuantileMs(histBefore[i]!, histAfter[i]!, 0.5),
       bucketQuantileMs(histBefore[i]!, histAfter[i]!, 0.99),
     ];
+    if (PROFILE_DIR && impl === 'broadcaster') {
+      process.kill(target.pid, 'SIGUSR2');
+      await sleep(1_500);
+    }
     await Promise.all(all.map((child) => ask(child, { type: 'close' }, 'closed')));
 
     const load = stats.slice(0, loaders.length).map((s) => s.stats);
@@ -424,7 +445,7 @@ async function main(): Promise<void> {
         '\n',
     );
     for (const clients of SIZES) {
-      for (const impl of ['broadcaster', 'naive'] as const) {
+      for (const impl of IMPLS) {
         const run = await runOnce(impl, clients, generator, [...loaders], probe);
         runs.push(run);
         console.log(
@@ -519,6 +540,10 @@ async function main(): Promise<void> {
     );
   }
 
+  if (NARROWED) {
+    console.log('narrowed run (--sizes/--impl): bench/results/broadcaster.json left as it was');
+    return;
+  }
   mkdirSync(RESULTS, { recursive: true });
   const result = {
     bench: 'broadcaster',

@@ -200,7 +200,7 @@ function frontendSection(j: Json): string {
   const bundle = j.bundle as Json | undefined;
   return [
     `Overview at SERVER_COUNT = ${num(j.serverCount, 0)} in Chromium ${String(at(j, 'machine.chromium') ?? '')}, viewport ${String(j.viewport ?? '?')}. ` +
-      `First server names ${ms(at(j, 'firstDataMs.serverNames'))}, first values ${ms(at(j, 'firstDataMs.values'))} after navigation.` +
+      `Time to first data over ${num(at(j, 'firstDataMs.loads'), 0)} fresh page loads (median / worst): server names ${ms(at(j, 'firstDataMs.serverNames.p50'))} / ${ms(at(j, 'firstDataMs.serverNames.max'))}, values ${ms(at(j, 'firstDataMs.values.p50'))} / ${ms(at(j, 'firstDataMs.values.max'))} after navigation.` +
       (bundle
         ? ` Bundle: JS ${num(bundle.jsGzipKB)} KB gzip (${num(bundle.jsKB)} KB), CSS ${num(bundle.cssGzipKB)} KB gzip; budget ${num(bundle.budgetGzipKB, 0)} KB.`
         : ''),
