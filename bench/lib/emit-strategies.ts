@@ -3,11 +3,11 @@
  * in this process with `process.cpuUsage()` around each round, including the asynchronous
  * writes it triggers. Clients live in a forked load-client process.
  *
- * - `write-preencoded`: what metric-broadcaster does: per client, one packet string built by
- *   concatenating the generator's sample JSON, written with `socket.conn.write()`.
- * - `raw-ws-frame`: the floor under it: the same packet framed as a WebSocket frame here and
- *   written straight to the client's TCP socket, bypassing engine.io and ws (never done by the
- *   broadcaster: it would bypass engine.io's own write queue).
+ * - `direct-framed`: what metric-broadcaster does: per client, one packet string built by
+ *   concatenating the generator's sample JSON, framed as a WebSocket frame and written straight
+ *   to the client's TCP socket (`writeFramed`, when engine.io has nothing queued).
+ * - `engine-write`: the same packet written with `socket.conn.write()`, through engine.io's
+ *   queue and ws's sender (the broadcaster's earlier path, and its fallback).
  * - `emit-object`: per client, `socket.emit('metrics', { data, timestamp })` with parsed sample
  *   objects (socket.io runs `JSON.stringify` per client).
  * - `emit-per-sample`: the naive shape: per sample, `io.to(room).emit(...)` (10 writes per
@@ -18,45 +18,25 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { Server } from 'socket.io';
-import type { Socket as TcpSocket } from 'node:net';
 import {
   serverRoom,
   type ClientToServerEvents,
   type Sample,
   type ServerToClientEvents,
 } from '@metrics/protocol';
+import { writeFramed } from '../../metric-broadcaster/src/batched-write.js';
 import { encodeMetricsPacket } from '../../metric-broadcaster/src/delivery.js';
+import { textFrame } from '../../metric-broadcaster/src/ws-frame.js';
 import type { Command, Reply } from './broadcaster-load-client.js';
 
-export type Strategy = 'write-preencoded' | 'raw-ws-frame' | 'emit-object' | 'emit-per-sample';
+export type Strategy = 'direct-framed' | 'engine-write' | 'emit-object' | 'emit-per-sample';
 
 const STRATEGIES: readonly Strategy[] = [
-  'write-preencoded',
-  'raw-ws-frame',
+  'direct-framed',
+  'engine-write',
   'emit-object',
   'emit-per-sample',
 ];
-
-/**
- * One unmasked WebSocket text frame (RFC 6455 §5.2: FIN + opcode 1, 7/16/64-bit length) holding
- * `text`, in one buffer: what ws itself would put on the wire for it.
- */
-function textFrame(text: string): Buffer {
-  const len = Buffer.byteLength(text);
-  const header = len < 126 ? 2 : len < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + len);
-  frame[0] = 0x81;
-  if (header === 2) frame[1] = len;
-  else if (header === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(len, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeBigUInt64BE(BigInt(len), 2);
-  }
-  frame.write(text, header, 'utf8');
-  return frame;
-}
 
 export interface StrategyResult {
   strategy: Strategy;
@@ -156,24 +136,16 @@ export async function measureEmitStrategies(opts: {
             const ids: string[] = [];
             for (const room of socket.rooms)
               if (room.startsWith('server:')) ids.push(room.slice(7));
-            if (strategy === 'raw-ws-frame') {
-              // The floor: the same packet, framed here and written straight to the TCP socket
-              // (engine.io's `4` message prefix included), skipping engine.io and ws entirely.
-              const packet = encodeMetricsPacket(
+            const packet = () =>
+              encodeMetricsPacket(
                 ids.map((id) => json.get(id)!),
                 now,
               );
-              const transport = socket.conn.transport as unknown as {
-                socket: { _socket: TcpSocket };
-              };
-              transport.socket._socket.write(textFrame(`4${packet}`));
-            } else if (strategy === 'write-preencoded') {
-              socket.conn.write(
-                encodeMetricsPacket(
-                  ids.map((id) => json.get(id)!),
-                  now,
-                ),
-              );
+            if (strategy === 'direct-framed') {
+              const p = packet();
+              writeFramed(socket.conn, { frames: [textFrame(`4${p}`)], packets: [p] });
+            } else if (strategy === 'engine-write') {
+              socket.conn.write(packet());
             } else {
               socket.emit('metrics', { data: ids.map((id) => objects.get(id)!), timestamp: now });
             }

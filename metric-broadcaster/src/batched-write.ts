@@ -4,27 +4,91 @@ import type { BroadcasterSocket } from './socket-types.js';
 type EngineConnection = BroadcasterSocket['conn'];
 type Packet = string | Buffer;
 
+/** ws's `WebSocket.OPEN`. */
+const WS_OPEN = 1;
+/** ws's Sender state when it writes frames at once (not deflating, not reading a Blob). */
+const WS_SENDER_IDLE = 0;
+
 /**
- * The parts of engine.io 6's websocket transport this relies on: its public `writable` flag,
- * the `ready` event its Socket flushes on, and the ws socket's TCP socket. Checked at run time;
- * anything else falls back to plain `conn.write` calls.
+ * The parts of engine.io 6's websocket transport (and of the ws socket under it) this relies
+ * on: its public `writable` flag, the `ready` event its Socket flushes on, the ws socket's state
+ * and sender queue, and its TCP socket. Checked at run time; anything unexpected falls back to
+ * plain `conn.write` calls.
  */
 interface WebSocketTransport {
   name: string;
   writable: boolean;
-  socket?: { _socket?: TcpSocket };
+  socket?: {
+    readyState?: number;
+    _socket?: TcpSocket;
+    _sender?: { _state?: number; _queue?: unknown[] };
+  };
   emit(event: 'ready'): boolean;
 }
 
+/** What one client gets in one write: WebSocket frames, and the packets they encode. */
+export interface FramedBatch {
+  /**
+   * The packets as engine.io would frame them (`ws-frame.ts` `engineMessageFrames`); several
+   * buffers go out in one `writev`. A buffer may be shared by many clients (the fleet frame).
+   */
+  frames: readonly Buffer[];
+  /** The same messages as engine.io packets: what is written when the fast path is not open. */
+  packets: readonly Packet[];
+}
+
 /**
- * Writes several engine.io messages to one client with ONE TCP write. On this machine a socket
- * write costs 12–16 µs whatever its size (shared MEASURED.md); a client on the fleet gets three
- * messages per tick (the `metrics` packet, then the `fleet` packet's header and its binary
- * attachment), which engine.io would write one by one, the later ones only after the first
- * write's callback. Here the transport is held for the moment the packets are queued, then
- * flushed once with the TCP socket corked: ws writes each frame into the cork, `uncork()` sends
- * them in one `writev`. The packets, their order and their framing are exactly what
- * `conn.write` would send.
+ * The client's TCP socket when pre-framed bytes can go straight to it without breaking the
+ * stream: websocket transport, nothing queued in engine.io (so nothing written later overtakes
+ * an earlier message), no engine.io write in flight, the ws socket open and its sender idle (it
+ * writes whole frames synchronously, so ours can never land inside one of its frames).
+ */
+function directSocket(conn: EngineConnection): TcpSocket | undefined {
+  const transport = conn.transport as unknown as WebSocketTransport;
+  if (transport.name !== 'websocket' || !transport.writable) return undefined;
+  if ((conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length !== 0) return undefined;
+  const ws = transport.socket;
+  const sender = ws?._sender;
+  const tcp = ws?._socket;
+  if (ws?.readyState !== WS_OPEN || !tcp || !tcp.writable) return undefined;
+  if (sender?._state !== WS_SENDER_IDLE || sender._queue?.length !== 0) return undefined;
+  return tcp;
+}
+
+/**
+ * Writes one client's messages of a tick with ONE TCP write. On this machine a socket write
+ * costs 12–16 µs of CPU whatever its size (shared MEASURED.md), and it is most of what a tick
+ * costs per client, so this is the broadcaster's hot path: the frames were built once (the
+ * fleet frame once per tick for every client), and go to the TCP socket as they are, corked
+ * into one `writev`, without engine.io's per-packet objects, events and callbacks. When that
+ * path is not open (see `directSocket`) the packets go through engine.io (`writeBatch`), which
+ * sends exactly the same bytes. Returns whether the fast path was taken.
+ */
+export function writeFramed(conn: EngineConnection, batch: FramedBatch): boolean {
+  if (batch.frames.length === 0) return false;
+  const tcp = directSocket(conn);
+  if (!tcp) {
+    writeBatch(conn, batch.packets);
+    return false;
+  }
+  if (batch.frames.length === 1) {
+    tcp.write(batch.frames[0]!);
+    return true;
+  }
+  tcp.cork();
+  try {
+    for (const frame of batch.frames) tcp.write(frame);
+  } finally {
+    tcp.uncork();
+  }
+  return true;
+}
+
+/**
+ * Writes several engine.io messages to one client with one TCP write, through engine.io: the
+ * transport is held for the moment the packets are queued, then flushed once with the TCP socket
+ * corked: ws writes each frame into the cork, `uncork()` sends them in one `writev`. The
+ * packets, their order and their framing are exactly what `conn.write` would send.
  */
 export function writeBatch(conn: EngineConnection, packets: readonly Packet[]): void {
   if (packets.length === 0) return;

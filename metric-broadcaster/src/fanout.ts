@@ -1,11 +1,12 @@
 import { EVENTS, FLEET_ROOM, serverRoom, type FleetFramePayload } from '@metrics/protocol';
-import { writeBatch } from './batched-write.js';
+import { writeFramed } from './batched-write.js';
 import { encodeMetricsPacket } from './delivery.js';
 import { buildFleetFrame, type FleetIndex } from './fleet-builder.js';
 import type { RawSample } from './latest-body.js';
 import type { BroadcasterMetrics } from './metrics.js';
 import type { TickDelivery } from './poll-loop.js';
 import type { BroadcasterSocket, IoServer } from './socket-types.js';
+import { engineMessageFrames, textFrame } from './ws-frame.js';
 
 /** socket.io-parser's EVENT type; its encoder turns it into BINARY_EVENT for binary payloads. */
 const SOCKET_IO_EVENT = 2;
@@ -24,6 +25,8 @@ export interface EncodedFleetFrame {
   builtAt: number;
   /** socket.io's packets for it: the header string and the binary attachment. */
   packets: ReadonlyArray<string | Buffer>;
+  /** The same as WebSocket frames, built once and written as they are to every member. */
+  frames: Buffer;
 }
 
 export interface Fanout {
@@ -73,7 +76,13 @@ export function createFanout({
   }
 
   function keep(frame: FleetFramePayload, packets: Array<string | Buffer>): EncodedFleetFrame {
-    const encoded = { tick: frame.tick, version: frame.version, builtAt: Date.now(), packets };
+    const encoded = {
+      tick: frame.tick,
+      version: frame.version,
+      builtAt: Date.now(),
+      packets,
+      frames: engineMessageFrames(packets),
+    };
     if (!last || last.tick <= frame.tick) last = encoded;
     return encoded;
   }
@@ -114,17 +123,18 @@ export function createFanout({
       // the binary attachment) and joins each member's batch. It is kept for sockets that join
       // the room before the next tick.
       const fleetMembers = fleet ? rooms.get(FLEET_ROOM) : undefined;
-      let fleetPackets: Array<string | Buffer> | undefined;
+      let fleetFrame: EncodedFleetFrame | undefined;
       if (fleetMembers?.size) {
         const frame = buildFleetFrame(fleetIndex(), tick, samples);
-        fleetPackets = encodeFleet(frame);
-        keep(frame, fleetPackets);
+        fleetFrame = keep(frame, encodeFleet(frame));
       }
 
       let messages = 0;
       let sent = 0;
       let fleetSent = 0;
       let slow = 0;
+      let direct = 0;
+      let viaEngine = 0;
       const deliverTo = (sid: string, list: readonly RawSample[] | undefined): void => {
         const socket = nsp.sockets.get(sid);
         if (!socket || !socket.connected) return;
@@ -132,23 +142,28 @@ export function createFanout({
           slow++;
           return;
         }
-        const batch: Array<string | Buffer> = [];
+        const packets: Array<string | Buffer> = [];
+        const frames: Buffer[] = [];
         const m = list ? metricsPacket(socket, list, now) : undefined;
         if (m) {
-          batch.push(m.packet);
+          packets.push(m.packet);
+          frames.push(textFrame(`4${m.packet}`));
           messages++;
           sent += m.count;
         }
         // A member that joined during this tick may already hold its frame (sent on join).
-        if (fleetPackets && fleetMembers!.has(sid) && tick > socket.data.fleetTick) {
-          batch.push(...fleetPackets);
+        if (fleetFrame && fleetMembers!.has(sid) && tick > socket.data.fleetTick) {
+          packets.push(...fleetFrame.packets);
+          frames.push(fleetFrame.frames);
           socket.data.fleetTick = tick;
           fleetSent++;
         }
-        writeBatch(socket.conn, batch);
+        if (!frames.length) return;
+        if (writeFramed(socket.conn, { frames, packets })) direct++;
+        else viaEngine++;
       };
       for (const [sid, list] of perSocket) deliverTo(sid, list);
-      if (fleetPackets) {
+      if (fleetFrame) {
         for (const sid of fleetMembers!) if (!perSocket.has(sid)) deliverTo(sid, undefined);
       }
 
@@ -156,6 +171,8 @@ export function createFanout({
       if (fleetSent) metrics.emittedMessages.inc({ event: EVENTS.fleet }, fleetSent);
       if (sent) metrics.emittedSamples.inc(sent);
       if (slow) metrics.droppedMessages.inc({ reason: 'slow_client' }, slow);
+      if (direct) metrics.clientWrites.inc({ path: 'direct' }, direct);
+      if (viaEngine) metrics.clientWrites.inc({ path: 'engine' }, viaEngine);
       metrics.freshness.observe(Math.max(0, now - tick) / 1000);
       metrics.fanoutDuration.observe((performance.now() - started) / 1000);
     },
@@ -184,7 +201,8 @@ export function createFanout({
         return false;
       }
       socket.data.fleetTick = frame.tick;
-      writeBatch(socket.conn, frame.packets);
+      const direct = writeFramed(socket.conn, { frames: [frame.frames], packets: frame.packets });
+      metrics.clientWrites.inc({ path: direct ? 'direct' : 'engine' });
       metrics.emittedMessages.inc({ event: EVENTS.fleet });
       return true;
     },

@@ -10,6 +10,7 @@ export interface BroadcasterMetrics {
   freshness: Histogram;
   fanoutDuration: Histogram;
   droppedMessages: Counter<'reason'>;
+  clientWrites: Counter<'path'>;
   rejectedEvents: Counter<'reason'>;
   observeRequest(kind: RequestKind, outcome: RequestOutcome, seconds: number): void;
 }
@@ -90,6 +91,12 @@ export function createMetrics(sources: MetricsSources): BroadcasterMetrics {
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  const clientWrites = new Counter({
+    name: 'broadcaster_client_writes_total',
+    help: 'Per-client writes of the tick fan-out and join frames, by path (direct: pre-framed bytes to the TCP socket; engine: through engine.io, when its queue was busy)',
+    labelNames: ['path'] as const,
+    registers: [registry],
+  });
   const rejectedEvents = new Counter({
     name: 'broadcaster_rejected_events_total',
     help: 'Client events refused, by reason (invalid, rate_limited, too_many, unknown)',
@@ -105,6 +112,7 @@ export function createMetrics(sources: MetricsSources): BroadcasterMetrics {
     freshness,
     fanoutDuration,
     droppedMessages,
+    clientWrites,
     rejectedEvents,
     observeRequest(kind, outcome, seconds) {
       generatorRequests.inc({ kind, outcome });

@@ -11,9 +11,10 @@ import {
   type MetricsPayload,
   type ServerToClientEvents,
 } from '@metrics/protocol';
-import { writeBatch } from '../src/batched-write.js';
+import { writeBatch, writeFramed } from '../src/batched-write.js';
 import { encodeMetricsPacket } from '../src/delivery.js';
 import type { BroadcasterSocket, IoServer } from '../src/socket-types.js';
+import { engineMessageFrames, textFrame } from '../src/ws-frame.js';
 
 const T = 1_800_000_000_000;
 const sample = (id: string) =>
@@ -67,6 +68,68 @@ function countWrites(): { count: () => number; restore: () => void } {
     },
   };
 }
+
+function fleetPackets(): Array<string | Buffer> {
+  const fleet = {
+    tick: T,
+    version: 9,
+    count: 2,
+    values: Buffer.from(new Uint16Array([1234, 5000, 100, 200, 10000, 0]).buffer),
+  };
+  return (io.encoder as unknown as { encode(p: object): Array<string | Buffer> }).encode({
+    type: 2,
+    nsp: '/',
+    data: ['fleet', fleet],
+  });
+}
+
+describe('writeFramed', () => {
+  it('writes pre-built frames straight to the TCP socket, in one write, decoded as usual', async () => {
+    const metricsPacket = encodeMetricsPacket([sample('server-1'), sample('server-2')], T + 7);
+    const fleet = fleetPackets();
+    const gotMetrics = new Promise<MetricsPayload>((resolve) => client.once('metrics', resolve));
+    const gotFleet = new Promise<FleetFramePayload>((resolve) => client.once('fleet', resolve));
+    const writes = countWrites();
+    const direct = writeFramed(serverSocket.conn, {
+      frames: [textFrame(`4${metricsPacket}`), engineMessageFrames(fleet)],
+      packets: [metricsPacket, ...fleet],
+    });
+    const [metrics, frame] = await Promise.all([gotMetrics, gotFleet]);
+    writes.restore();
+    expect(direct).toBe(true);
+    expect(writes.count()).toBe(1);
+    expect(metrics.timestamp).toBe(T + 7);
+    expect(metrics.data.map((s) => s.serverId)).toEqual(['server-1', 'server-2']);
+    const decoded = decodeFleetFrame(frame);
+    expect(decoded).toMatchObject({ tick: T, version: 9, count: 2 });
+    expect(decoded.cpuPct[0]).toBeCloseTo(12.34, 2);
+  });
+
+  it('goes through engine.io, after what it holds, while engine.io has packets queued', async () => {
+    const got: number[] = [];
+    const done = new Promise<void>((resolve) =>
+      client.on('metrics', (p) => {
+        got.push(p.timestamp);
+        if (got.length === 4) resolve();
+      }),
+    );
+    const paths: boolean[] = [];
+    // Through engine.io first: its write is in flight and the next packet waits in its queue,
+    // so a direct write now would overtake them.
+    serverSocket.conn.write(encodeMetricsPacket([sample('server-1')], 1));
+    serverSocket.conn.write(encodeMetricsPacket([sample('server-1')], 2));
+    for (const ts of [3, 4]) {
+      const packet = encodeMetricsPacket([sample('server-2')], ts);
+      paths.push(
+        writeFramed(serverSocket.conn, { frames: [textFrame(`4${packet}`)], packets: [packet] }),
+      );
+    }
+    await done;
+    client.off('metrics');
+    expect(paths[0]).toBe(false);
+    expect(got).toEqual([1, 2, 3, 4]);
+  });
+});
 
 describe('writeBatch', () => {
   it('sends a metrics event and a binary fleet frame in one TCP write, decoded as usual', async () => {
