@@ -11,14 +11,18 @@
  * generator requests per tick, broadcaster CPU (from /proc/<pid>/stat) and RSS per client.
  * Writes bench/results/broadcaster.json.
  */
-import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
 import { measureEmitStrategies, type StrategyResult } from './lib/emit-strategies.js';
+import { asker, forkLoadClient } from './lib/load-process.js';
+import { maxMs, mergeHistograms, quantileMs } from './lib/ms-histogram.js';
+import { cpuPct, ensureFileLimit, procStat, TSX_ARGS } from './lib/proc.js';
+import { bucketQuantileMs, counter, histogramBuckets } from './lib/prom-scrape.js';
 import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 
@@ -45,7 +49,6 @@ const MEASURE_MS = quick ? 5_000 : 8_000;
 const SEED = 2026;
 /** Connecting stops after this long; a broadcaster that cannot take its clients faster runs short. */
 const CONNECT_DEADLINE_MS = 30_000;
-const CLK_TCK = 100; // USER_HZ on Linux
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const FILE_LIMIT = 20_000;
@@ -84,93 +87,19 @@ interface Run {
   };
 }
 
-/** Sockets need file descriptors: re-run under a raised soft limit, which children inherit. */
-function ensureFileLimit(): void {
-  const limits = readFileSync('/proc/self/limits', 'utf8');
-  const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
-  const soft = m?.[1] === 'unlimited' ? Infinity : Number(m?.[1] ?? 0);
-  const hard = m?.[2] === 'unlimited' ? Infinity : Number(m?.[2] ?? 0);
-  const want = Math.min(FILE_LIMIT, hard);
-  if (soft >= want || process.env.BENCH_FILE_LIMIT_RAISED) return;
-  const args = ['--import', 'tsx', '--conditions=source', fileURLToPath(import.meta.url)];
-  const run = spawnSync(
-    'bash',
-    [
-      '-c',
-      `ulimit -n ${want} && exec "$@"`,
-      'bench',
-      process.execPath,
-      ...args,
-      ...process.argv.slice(2),
-    ],
-    { stdio: 'inherit', env: { ...process.env, BENCH_FILE_LIMIT_RAISED: '1' }, cwd: ROOT },
-  );
-  process.exit(run.status ?? 1);
-}
-
-function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // fields after the parenthesized command name; utime, stime are fields 14 and 15
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuTicks = Number(fields[11]) + Number(fields[12]);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuTicks, rssBytes: rssKb * 1024 };
-}
-
-/** Cumulative bucket counts of a Prometheus histogram: `le` → count. */
-async function histogram(url: string, name: string): Promise<Map<number, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    const m = new RegExp(`^${name}_bucket\\{.*le="([^"]+)".*\\} (\\S+)$`).exec(line);
-    if (m) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
-  }
-  return out;
-}
-
-/** Upper bound (ms) of the bucket holding quantile `q` of the observations between two scrapes. */
-function bucketQuantileMs(
-  before: Map<number, number>,
-  after: Map<number, number>,
-  q: number,
-): number {
-  const les = [...after.keys()].sort((a, b) => a - b);
-  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
-  if (!total) return NaN;
-  for (const le of les) {
-    if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * total) return le * 1000;
-  }
-  return Infinity;
-}
-
-async function generatorLatestRequests(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (
-      line.startsWith('generator_http_requests_total{') &&
-      /route="[^"]*latest[^"]*"/.test(line)
-    ) {
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return sum;
-}
+/** Generator requests for the latest samples (every route with `latest` in it). */
+const generatorLatestRequests = (url: string): Promise<number> =>
+  counter(url, 'generator_http_requests_total', (line) => /route="[^"]*latest[^"]*"/.test(line));
 
 /** Starts the naive broadcaster script as a process and waits for its `listening` line. */
 async function startNaive(
   generatorUrl: string,
 ): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=source', 'bench/lib/naive-broadcaster.ts'],
-    {
-      cwd: ROOT,
-      env: { ...process.env, PORT: '0', GENERATOR_URL: generatorUrl },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [...TSX_ARGS, 'bench/lib/naive-broadcaster.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', GENERATOR_URL: generatorUrl },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(() => reject(new Error('naive broadcaster did not start')), 30_000);
@@ -197,55 +126,19 @@ async function startNaive(
   };
 }
 
-function startLoadProcess(): ChildProcess {
-  return fork(fileURLToPath(new URL('./lib/broadcaster-load-client.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--conditions=source'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    cwd: ROOT,
-  });
-}
+const startLoadProcess = (): ChildProcess =>
+  forkLoadClient(new URL('./lib/broadcaster-load-client.ts', import.meta.url), ROOT);
 
-function ask<T extends Reply['type']>(
-  child: ChildProcess,
-  cmd: Command,
-  expect: T,
-): Promise<Extract<Reply, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (reply: Reply) => {
-      if (reply.type !== expect) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(reply as Extract<Reply, { type: T }>);
-    };
-    const onExit = () => reject(new Error(`load process exited while waiting for ${expect}`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-    child.send(cmd);
-  });
-}
-
-function merge(a: number[], b: number[]): number[] {
-  return a.map((v, i) => v + (b[i] ?? 0));
-}
-
-function quantile(hist: readonly number[], q: number): number {
-  const total = hist.reduce((s, v) => s + v, 0);
-  if (!total) return NaN;
-  const rank = q * total;
-  let cum = 0;
-  for (let i = 0; i < hist.length; i++) {
-    cum += hist[i]!;
-    if (cum >= rank) return i;
-  }
-  return hist.length - 1;
-}
-
-const maxOf = (hist: readonly number[]) => {
-  for (let i = hist.length - 1; i >= 0; i--) if (hist[i]) return i;
-  return NaN;
-};
+const ask = asker<Command, Reply>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const freshnessOf = (hist: readonly number[]) => ({
+  p50: quantileMs(hist, 0.5),
+  p90: quantileMs(hist, 0.9),
+  p99: quantileMs(hist, 0.99),
+  max: maxMs(hist),
+});
 
 async function runOnce(
   impl: Impl,
@@ -275,32 +168,14 @@ async function runOnce(
     await sleep(500);
     const base = procStat(target.pid);
     const perProcess = Math.ceil(clients / loaders.length);
-    const connectStarted = performance.now();
-    const connects = await Promise.all([
-      ...loaders.map((child, i) =>
-        ask(
-          child,
-          {
-            type: 'connect',
-            url: target.url,
-            count: Math.max(0, Math.min(perProcess, clients - i * perProcess)),
-            firstIndex: i * perProcess,
-            servers: SERVERS,
-            perClient: PER_CLIENT,
-            fleetEvery: FLEET_EVERY,
-            seed: SEED,
-            deadlineMs: CONNECT_DEADLINE_MS,
-          },
-          'connected',
-        ),
-      ),
+    const connect = (child: ChildProcess, count: number, firstIndex: number) =>
       ask(
-        probe,
+        child,
         {
           type: 'connect',
           url: target.url,
-          count: PROBES,
-          firstIndex: 1_000_000,
+          count,
+          firstIndex,
           servers: SERVERS,
           perClient: PER_CLIENT,
           fleetEvery: FLEET_EVERY,
@@ -308,7 +183,13 @@ async function runOnce(
           deadlineMs: CONNECT_DEADLINE_MS,
         },
         'connected',
+      );
+    const connectStarted = performance.now();
+    const connects = await Promise.all([
+      ...loaders.map((child, i) =>
+        connect(child, Math.max(0, Math.min(perProcess, clients - i * perProcess)), i * perProcess),
       ),
+      connect(probe, PROBES, 1_000_000),
     ]);
     const connectMs = Math.round(performance.now() - connectStarted);
     const failedConnects = connects.reduce((n, c) => n + c.failed, 0);
@@ -321,7 +202,7 @@ async function runOnce(
       [target.url, 'broadcaster_sample_freshness_seconds'],
       [target.url, 'broadcaster_fanout_duration_seconds'],
     ] as const;
-    const histBefore = await Promise.all(histNames.map(([u, n]) => histogram(u, n)));
+    const histBefore = await Promise.all(histNames.map(([u, n]) => histogramBuckets(u, n)));
     const before = procStat(target.pid);
     const t0 = performance.now();
     for (const child of all) child.send({ type: 'start' } satisfies Command);
@@ -330,7 +211,7 @@ async function runOnce(
     const seconds = (performance.now() - t0) / 1000;
     const after = procStat(target.pid);
     const requestsAfter = await generatorLatestRequests(generator.url);
-    const histAfter = await Promise.all(histNames.map(([u, n]) => histogram(u, n)));
+    const histAfter = await Promise.all(histNames.map(([u, n]) => histogramBuckets(u, n)));
     const pair = (i: number): [number, number] => [
       bucketQuantileMs(histBefore[i]!, histAfter[i]!, 0.5),
       bucketQuantileMs(histBefore[i]!, histAfter[i]!, 0.99),
@@ -344,8 +225,8 @@ async function runOnce(
     const load = stats.slice(0, loaders.length).map((s) => s.stats);
     const probeStats = stats[stats.length - 1]!.stats;
     const sum = (f: (s: LoadStats) => number) => load.reduce((n, s) => n + f(s), 0);
-    const fresh = load.map((s) => s.freshness).reduce(merge);
-    const fleetFresh = load.map((s) => s.fleetFreshness).reduce(merge);
+    const fresh = load.map((s) => s.freshness).reduce(mergeHistograms);
+    const fleetFresh = load.map((s) => s.fleetFreshness).reduce(mergeHistograms);
     const connected = sum((s) => s.clients);
     const loadSeconds = Math.max(...load.map((s) => s.wallMs)) / 1000;
     return {
@@ -355,19 +236,9 @@ async function runOnce(
       failedConnects,
       connectMs,
       fleetClients: Math.ceil(clients / FLEET_EVERY),
-      freshnessMs: {
-        p50: quantile(fresh, 0.5),
-        p90: quantile(fresh, 0.9),
-        p99: quantile(fresh, 0.99),
-        max: maxOf(fresh),
-      },
-      probeFreshnessMs: {
-        p50: quantile(probeStats.freshness, 0.5),
-        p90: quantile(probeStats.freshness, 0.9),
-        p99: quantile(probeStats.freshness, 0.99),
-        max: maxOf(probeStats.freshness),
-      },
-      fleetFreshnessMs: { p50: quantile(fleetFresh, 0.5), p99: quantile(fleetFresh, 0.99) },
+      freshnessMs: freshnessOf(fresh),
+      probeFreshnessMs: freshnessOf(probeStats.freshness),
+      fleetFreshnessMs: { p50: quantileMs(fleetFresh, 0.5), p99: quantileMs(fleetFresh, 0.99) },
       samplesPerSecond: round(sum((s) => s.samples) / loadSeconds, 0),
       expectedSamplesPerSecond: connected * PER_CLIENT,
       metricsEventsPerSecond: round(sum((s) => s.metricsEvents) / loadSeconds, 0),
@@ -375,7 +246,7 @@ async function runOnce(
       duplicates: sum((s) => s.duplicates) + probeStats.duplicates,
       disconnects: sum((s) => s.disconnects) + probeStats.disconnects,
       generatorRequestsPerTick: round((requestsAfter - requestsBefore) / seconds, 2),
-      cpuPct: round(((after.cpuTicks - before.cpuTicks) / CLK_TCK / seconds) * 100, 1),
+      cpuPct: cpuPct(before.cpuTicks, after.cpuTicks, seconds),
       rssMb: round(after.rssBytes / 1024 / 1024, 1),
       rssPerClientKb: round(
         (after.rssBytes - base.rssBytes) / 1024 / Math.max(1, connected + PROBES),
@@ -398,7 +269,13 @@ async function runOnce(
 }
 
 async function main(): Promise<void> {
-  ensureFileLimit();
+  ensureFileLimit({
+    script: import.meta.url,
+    cwd: ROOT,
+    limit: FILE_LIMIT,
+    flag: 'BENCH_FILE_LIMIT_RAISED',
+    name: 'bench',
+  });
   const startedAt = Date.now();
   // The machine may be shared: the load average before and after says how much to trust a run.
   const loadBefore = loadavg().map((v) => round(v, 2));

@@ -14,14 +14,17 @@
  * Default: 15 s warm-up, 60 s measured in 15 s buckets. `--full`: 30 s warm-up, 10 minutes
  * measured in 1 minute buckets. Stops everything it starts. Writes bench/results/soak.json.
  */
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
+import { asker, forkLoadClient } from './lib/load-process.js';
+import { countOf, fromSparse, maxMs, quantileMs } from './lib/ms-histogram.js';
+import { cpuPct, ensureFileLimit, procStat } from './lib/proc.js';
+import { counter } from './lib/prom-scrape.js';
 import type { Command, MissedCell, Reply, Report } from './lib/soak-client.js';
-import { HISTOGRAM_MS } from './lib/soak-client.js';
 import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 
@@ -46,55 +49,9 @@ const RSS_GROWTH_LIMIT_PCT = 10;
 const FILE_LIMIT = 20_000;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
-const CLK_TCK = 100; // USER_HZ on Linux
 
-/** Sockets need file descriptors: re-run under a raised soft limit, which children inherit. */
-function ensureFileLimit(): void {
-  const limits = readFileSync('/proc/self/limits', 'utf8');
-  const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
-  const soft = m?.[1] === 'unlimited' ? Infinity : Number(m?.[1] ?? 0);
-  const hard = m?.[2] === 'unlimited' ? Infinity : Number(m?.[2] ?? 0);
-  const want = Math.min(FILE_LIMIT, hard);
-  if (soft >= want || process.env.SOAK_FILE_LIMIT_RAISED) return;
-  const run = spawnSync(
-    'bash',
-    [
-      '-c',
-      `ulimit -n ${want} && exec "$@"`,
-      'soak',
-      process.execPath,
-      '--import',
-      'tsx',
-      '--conditions=source',
-      fileURLToPath(import.meta.url),
-      ...argv,
-    ],
-    { stdio: 'inherit', env: { ...process.env, SOAK_FILE_LIMIT_RAISED: '1' }, cwd: ROOT },
-  );
-  process.exit(run.status ?? 1);
-}
-
-function procStat(pid: number): { cpuTicks: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return {
-    cpuTicks: Number(fields[11]) + Number(fields[12]),
-    rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024,
-  };
-}
-
-/** Sum of a Prometheus counter's series whose labels include every `labels` pair. */
-async function counter(url: string, name: string, labels: Record<string, string> = {}) {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
+/** Resident memory of process `pid` in MiB. */
+const rssMb = (pid: number) => procStat(pid).rssBytes / 1024 / 1024;
 
 /** Broadcaster → generator requests that failed (timeout, network, HTTP error, bad body). */
 async function generatorRequestErrors(url: string): Promise<number> {
@@ -109,68 +66,25 @@ async function generatorRequestErrors(url: string): Promise<number> {
 interface LoadProcess {
   name: string;
   child: ChildProcess;
-  replies: Reply[];
-  waiters: Array<() => void>;
 }
 
 function startLoad(name: string): LoadProcess {
-  const child = fork(fileURLToPath(new URL('./lib/soak-client.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--conditions=source', '--max-old-space-size=2048'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    cwd: ROOT,
-  });
-  const p: LoadProcess = { name, child, replies: [], waiters: [] };
-  child.on('message', (reply: Reply) => {
-    p.replies.push(reply);
-    for (const w of p.waiters.splice(0)) w();
-  });
-  return p;
+  const module = new URL('./lib/soak-client.ts', import.meta.url);
+  return { name, child: forkLoadClient(module, ROOT, ['--max-old-space-size=2048']) };
 }
 
-async function ask<T extends Reply['type']>(
+const askChild = asker<Command, Reply>();
+const ask = <T extends Reply['type']>(
   p: LoadProcess,
   command: Command,
   type: T,
   timeoutMs: number,
-): Promise<Extract<Reply, { type: T }>> {
-  p.replies = p.replies.filter((r) => r.type !== type);
-  p.child.send(command);
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const found = p.replies.find((r) => r.type === type);
-    if (found) return found as Extract<Reply, { type: T }>;
-    if (Date.now() > end) throw new Error(`${p.name}: no ${type} reply within ${timeoutMs} ms`);
-    if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode})`);
-    await new Promise<void>((resolve) => {
-      p.waiters.push(resolve);
-      setTimeout(resolve, 500);
-    });
-  }
-}
+) => askChild(p.child, command, type, { name: p.name, timeoutMs });
 
 /** Merges sparse `[ms, count]` histograms and reads percentiles from them. */
 function histogram(parts: Array<Array<[number, number]>>) {
-  const h = new Float64Array(HISTOGRAM_MS);
-  for (const part of parts) for (const [ms, n] of part) h[ms]! += n;
-  const count = h.reduce((a, b) => a + b, 0);
-  const quantile = (q: number) => {
-    if (!count) return NaN;
-    const target = q * count;
-    let seen = 0;
-    for (let ms = 0; ms < h.length; ms++) {
-      seen += h[ms]!;
-      if (seen >= target) return ms;
-    }
-    return h.length - 1;
-  };
-  let max = NaN;
-  for (let ms = h.length - 1; ms >= 0; ms--) {
-    if (h[ms]) {
-      max = ms;
-      break;
-    }
-  }
-  return { count, p50: quantile(0.5), p99: quantile(0.99), max };
+  const h = fromSparse(parts);
+  return { count: countOf(h), p50: quantileMs(h, 0.5), p99: quantileMs(h, 0.99), max: maxMs(h) };
 }
 
 interface RssSample {
@@ -181,7 +95,13 @@ interface RssSample {
 }
 
 async function main(): Promise<void> {
-  ensureFileLimit();
+  ensureFileLimit({
+    script: import.meta.url,
+    cwd: ROOT,
+    limit: FILE_LIMIT,
+    flag: 'SOAK_FILE_LIMIT_RAISED',
+    name: 'soak',
+  });
   const startedAt = Date.now();
   const loadBefore = loadavg();
   const dir = mkdtempSync(join(tmpdir(), 'bench-soak-'));
@@ -270,9 +190,9 @@ async function main(): Promise<void> {
       try {
         rss.push({
           at: Date.now(),
-          broadcaster: procStat(broadcaster!.pid).rssMb,
-          generator: procStat(generator!.pid).rssMb,
-          load: loads.map((p) => procStat(p.child.pid!).rssMb),
+          broadcaster: rssMb(broadcaster!.pid),
+          generator: rssMb(generator!.pid),
+          load: loads.map((p) => rssMb(p.child.pid!)),
         });
       } catch {
         // a process is gone: the run fails below
@@ -313,15 +233,17 @@ async function main(): Promise<void> {
         bucketMs: BUCKET_S * 1_000,
       } satisfies Command);
     }
-    const before = {
-      broadcasterCpu: cpuAt(broadcaster.pid),
-      generatorCpu: cpuAt(generator.pid),
+    // CPU times and the counters the delivery report takes differences of.
+    const snapshot = async (gen: ServiceProcess, bc: ServiceProcess) => ({
+      broadcasterCpu: cpuAt(bc.pid),
+      generatorCpu: cpuAt(gen.pid),
       loadCpu: loads.map((p) => cpuAt(p.child.pid!)),
-      slowDrops: await counter(broadcaster.url, 'broadcaster_dropped_messages_total'),
-      missedTicks: await counter(generator.url, 'generator_missed_ticks_total'),
-      failedTicks: await counter(generator.url, 'generator_ticks_total', { result: 'failed' }),
-      generatorErrors: await generatorRequestErrors(broadcaster.url),
-    };
+      slowDrops: await counter(bc.url, 'broadcaster_dropped_messages_total'),
+      missedTicks: await counter(gen.url, 'generator_missed_ticks_total'),
+      failedTicks: await counter(gen.url, 'generator_ticks_total', { result: 'failed' }),
+      generatorErrors: await generatorRequestErrors(bc.url),
+    });
+    const before = await snapshot(generator, broadcaster);
     const measureFrom = Date.now();
     console.log(`measuring ticks ${new Date(windowStart).toISOString()} … (${MEASURE_S} s)`);
     let progress = 0;
@@ -338,15 +260,7 @@ async function main(): Promise<void> {
       }
     }
     const measuredS = (Date.now() - measureFrom) / 1000;
-    const after = {
-      broadcasterCpu: cpuAt(broadcaster.pid),
-      generatorCpu: cpuAt(generator.pid),
-      loadCpu: loads.map((p) => cpuAt(p.child.pid!)),
-      slowDrops: await counter(broadcaster.url, 'broadcaster_dropped_messages_total'),
-      missedTicks: await counter(generator.url, 'generator_missed_ticks_total'),
-      failedTicks: await counter(generator.url, 'generator_ticks_total', { result: 'failed' }),
-      generatorErrors: await generatorRequestErrors(broadcaster.url),
-    };
+    const after = await snapshot(generator, broadcaster);
     clearInterval(sampler);
     sampler = undefined;
     clearInterval(heapSampler);
@@ -445,7 +359,6 @@ async function main(): Promise<void> {
       probe: histogram(probeReport.freshness),
       fleet: histogram(loadReports.flatMap((r) => r.fleetFreshness)),
     };
-    const cpuPct = (a: number, b: number) => round(((b - a) / CLK_TCK / measuredS) * 100, 1);
 
     const result = {
       bench: 'soak',
@@ -518,9 +431,11 @@ async function main(): Promise<void> {
       },
       generatorRssMb: round(mean(inWindow.slice(-10).map((s) => s.generator)), 1),
       cpuPct: {
-        broadcaster: cpuPct(before.broadcasterCpu, after.broadcasterCpu),
-        generator: cpuPct(before.generatorCpu, after.generatorCpu),
-        loadProcesses: loads.map((p, i) => cpuPct(before.loadCpu[i]!, after.loadCpu[i]!)),
+        broadcaster: cpuPct(before.broadcasterCpu, after.broadcasterCpu, measuredS),
+        generator: cpuPct(before.generatorCpu, after.generatorCpu, measuredS),
+        loadProcesses: loads.map((p, i) =>
+          cpuPct(before.loadCpu[i]!, after.loadCpu[i]!, measuredS),
+        ),
       },
       freshnessMs: {
         load: { p50: overall.load.p50, p99: overall.load.p99, max: overall.load.max },

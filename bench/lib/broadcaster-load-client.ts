@@ -4,24 +4,19 @@
  * and measures what arrives. Freshness is receive time − the sample's tick, in whole ms, kept
  * as a histogram so several processes' results merge exactly.
  */
-import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '@metrics/protocol';
+import { io } from 'socket.io-client';
+import {
+  connected,
+  inBatches,
+  subscribe,
+  type LoadConnectCommand,
+  type LoadSocket as Client,
+} from './load-connect.js';
+import { subscriptionOf } from './load-subscriptions.js';
+import { HISTOGRAM_MS, msBin } from './ms-histogram.js';
+import { tickParser } from './tick-parser.js';
 
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-export const HISTOGRAM_MS = 10_000;
-
-export interface ConnectCommand {
-  type: 'connect';
-  url: string;
-  count: number;
-  /** Index of this process's first client (subscriptions are a function of the index). */
-  firstIndex: number;
-  servers: number;
-  perClient: number;
-  /** Every `fleetEvery`-th client (by index) also subscribes to the fleet. */
-  fleetEvery: number;
-  seed: number;
+export interface ConnectCommand extends LoadConnectCommand {
   /** No new connection is started after this long; the run goes on with those connected. */
   deadlineMs: number;
 }
@@ -47,38 +42,12 @@ export type Reply =
   | { type: 'stats'; stats: LoadStats }
   | { type: 'closed' };
 
-/** mulberry32: a small seeded PRNG, so every run subscribes the same way. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The servers client `index` watches: `perClient` distinct ids of `server-1…server-N`. */
-export function subscriptionOf(
-  index: number,
-  servers: number,
-  perClient: number,
-  seed: number,
-): string[] {
-  const rand = prng(seed * 100_003 + index);
-  const ids = new Set<string>();
-  while (ids.size < Math.min(perClient, servers))
-    ids.add(`server-${1 + Math.floor(rand() * servers)}`);
-  return [...ids];
-}
-
 const clients: Client[] = [];
 let measuring = false;
 let stats = emptyStats();
 let started = { cpu: process.cpuUsage(), at: performance.now() };
 const seen = new Map<Client, Map<string, number>>();
-const parsed = new Map<string, number>();
+const tickOf = tickParser(1000);
 
 function emptyStats(): LoadStats {
   return {
@@ -93,20 +62,6 @@ function emptyStats(): LoadStats {
     cpuMs: 0,
     wallMs: 0,
   };
-}
-
-function tickOf(timestamp: string): number {
-  let t = parsed.get(timestamp);
-  if (t === undefined) {
-    if (parsed.size > 1000) parsed.clear();
-    t = Date.parse(timestamp);
-    parsed.set(timestamp, t);
-  }
-  return t;
-}
-
-function bucket(ms: number): number {
-  return Math.max(0, Math.min(HISTOGRAM_MS - 1, Math.round(ms)));
 }
 
 function attach(client: Client): void {
@@ -125,13 +80,13 @@ function attach(client: Client): void {
       if (prev !== undefined && prev >= tick) stats.duplicates++;
       last.set(s.serverId, tick);
       stats.samples++;
-      stats.freshness[bucket(now - tick)]!++;
+      stats.freshness[msBin(now - tick)]!++;
     }
   });
   client.on('fleet', (frame) => {
     if (!measuring) return;
     stats.fleetFrames++;
-    stats.fleetFreshness[bucket(Date.now() - frame.tick)]!++;
+    stats.fleetFreshness[msBin(Date.now() - frame.tick)]!++;
   });
   client.on('disconnect', () => {
     if (measuring) stats.disconnects++;
@@ -153,17 +108,9 @@ async function connectOne(
   });
   attach(client);
   try {
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('connect_error', reject);
-    });
+    await connected(client);
     const ids = subscriptionOf(index, cmd.servers, cmd.perClient, cmd.seed);
-    const ack = await client.timeout(left()).emitWithAck('subscribe', { serverIds: ids });
-    if (!ack.ok) throw new Error(ack.error);
-    if (index % cmd.fleetEvery === 0) {
-      const fleetAck = await client.timeout(left()).emitWithAck('fleet:subscribe');
-      if (!fleetAck.ok) throw new Error(fleetAck.error);
-    }
+    await subscribe(client, ids, index % cmd.fleetEvery === 0, left);
     clients.push(client);
     return true;
   } catch {
@@ -175,18 +122,13 @@ async function connectOne(
 async function connectAll(cmd: ConnectCommand): Promise<Reply> {
   const t0 = performance.now();
   const deadlineAt = t0 + cmd.deadlineMs;
-  let failed = 0;
-  const BATCH = 250;
-  for (let i = 0; i < cmd.count; i += BATCH) {
-    if (performance.now() - t0 > cmd.deadlineMs) {
-      failed += cmd.count - i;
-      break;
-    }
-    const batch = [];
-    for (let j = i; j < Math.min(cmd.count, i + BATCH); j++)
-      batch.push(connectOne(cmd, cmd.firstIndex + j, deadlineAt));
-    failed += (await Promise.all(batch)).filter((ok) => !ok).length;
-  }
+  const { results, notStarted } = await inBatches(
+    cmd.count,
+    250,
+    (j) => connectOne(cmd, cmd.firstIndex + j, deadlineAt),
+    () => performance.now() - t0 > cmd.deadlineMs,
+  );
+  const failed = notStarted + results.filter((ok) => !ok).length;
   return { type: 'connected', ms: Math.round(performance.now() - t0), failed };
 }
 

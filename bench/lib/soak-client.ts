@@ -7,25 +7,17 @@
  * spend disconnected is recorded so a loss can be attributed to it. Freshness (receive time −
  * the sample's tick) is kept as a 1 ms histogram per time bucket, so processes merge exactly.
  */
-import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '@metrics/protocol';
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-/** Histogram bins: 0 … HISTOGRAM_MS − 1 ms, the last one is "that or more". */
-export const HISTOGRAM_MS = 10_000;
-
-export interface ConnectCommand {
-  type: 'connect';
-  url: string;
-  count: number;
-  /** Global index of this process's first client (subscriptions depend on the index only). */
-  firstIndex: number;
-  servers: number;
-  perClient: number;
-  fleetEvery: number;
-  seed: number;
-}
+import { io } from 'socket.io-client';
+import {
+  connected,
+  inBatches,
+  subscribe,
+  type LoadConnectCommand as ConnectCommand,
+  type LoadSocket as Client,
+} from './load-connect.js';
+import { subscriptionOf } from './load-subscriptions.js';
+import { HISTOGRAM_MS, msBin, toSparse } from './ms-histogram.js';
+import { tickParser } from './tick-parser.js';
 
 export interface WindowCommand {
   type: 'window';
@@ -79,32 +71,6 @@ export interface Report {
 export type Reply =
   { type: 'connected'; ms: number; failed: number; errors: string[] } | Report | { type: 'closed' };
 
-/** mulberry32: a small seeded PRNG, so every run subscribes the same way. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The servers client `index` watches: `perClient` distinct ids of `server-1…server-N`. */
-export function subscriptionOf(
-  index: number,
-  servers: number,
-  perClient: number,
-  seed: number,
-): string[] {
-  const rand = prng(seed * 100_003 + index);
-  const ids = new Set<string>();
-  while (ids.size < Math.min(perClient, servers))
-    ids.add(`server-${1 + Math.floor(rand() * servers)}`);
-  return [...ids];
-}
-
 interface Watcher {
   index: number;
   socket: Client;
@@ -125,21 +91,15 @@ let fleetFreshness: Uint32Array[] = [];
 let samplesOutsideWindow = 0;
 let started = { cpu: process.cpuUsage(), at: performance.now() };
 const disconnects: Report['disconnects'] = [];
-const parsedTicks = new Map<string, number>();
+const tickOf = tickParser(64);
 
-function tickOf(timestamp: string): number {
-  let t = parsedTicks.get(timestamp);
-  if (t === undefined) {
-    if (parsedTicks.size > 64) parsedTicks.clear();
-    t = Date.parse(timestamp);
-    parsedTicks.set(timestamp, t);
-  }
-  return t;
-}
+/** How long each subscribe ack may take, also after a reconnection. */
+const SUBSCRIBE_TIMEOUT_MS = 20_000;
 
-const bin = (ms: number) => Math.max(0, Math.min(HISTOGRAM_MS - 1, Math.round(ms)));
+const subscribeWatcher = (w: Watcher) =>
+  subscribe(w.socket, w.ids, w.fleet, () => SUBSCRIBE_TIMEOUT_MS);
 
-function attach(w: Watcher, cmd: ConnectCommand): void {
+function attach(w: Watcher): void {
   const { socket } = w;
   socket.on('metrics', (payload) => {
     if (!window) return;
@@ -154,7 +114,7 @@ function attach(w: Watcher, cmd: ConnectCommand): void {
       }
       const cell = slot * window.ticks + t;
       if (w.cells[cell]! < 255) w.cells[cell]!++;
-      freshness[Math.floor((tick - window.start) / window.bucketMs)]![bin(now - tick)]!++;
+      freshness[Math.floor((tick - window.start) / window.bucketMs)]![msBin(now - tick)]!++;
     }
   });
   socket.on('fleet', (frame) => {
@@ -163,7 +123,7 @@ function attach(w: Watcher, cmd: ConnectCommand): void {
     if (t < 0 || t >= window.ticks || !Number.isInteger(t)) return;
     if (w.fleetCells[t]! < 255) w.fleetCells[t]!++;
     const bucket = Math.floor((frame.tick - window.start) / window.bucketMs);
-    fleetFreshness[bucket]![bin(Date.now() - frame.tick)]!++;
+    fleetFreshness[bucket]![msBin(Date.now() - frame.tick)]!++;
   });
   socket.on('disconnect', (reason) => {
     const at = Date.now();
@@ -177,17 +137,8 @@ function attach(w: Watcher, cmd: ConnectCommand): void {
     if (open && open[1] === Infinity) open[1] = back;
     const record = disconnects.findLast((d) => d.client === w.index && d.back === null);
     if (record) record.back = back;
-    void subscribe(w, cmd).catch(() => {});
+    void subscribeWatcher(w).catch(() => {});
   });
-}
-
-async function subscribe(w: Watcher, cmd: ConnectCommand): Promise<void> {
-  const ack = await w.socket.timeout(20_000).emitWithAck('subscribe', { serverIds: w.ids });
-  if (!ack.ok) throw new Error(`subscribe: ${ack.error}`);
-  if (w.index % cmd.fleetEvery === 0) {
-    const fleetAck = await w.socket.timeout(20_000).emitWithAck('fleet:subscribe');
-    if (!fleetAck.ok) throw new Error(`fleet:subscribe: ${fleetAck.error}`);
-  }
 }
 
 async function connectOne(cmd: ConnectCommand, index: number): Promise<string | undefined> {
@@ -210,12 +161,9 @@ async function connectOne(cmd: ConnectCommand, index: number): Promise<string | 
     down: [],
   };
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    attach(w, cmd);
-    await subscribe(w, cmd);
+    await connected(socket);
+    attach(w);
+    await subscribeWatcher(w);
     watchers.push(w);
     return undefined;
   } catch (err) {
@@ -226,14 +174,8 @@ async function connectOne(cmd: ConnectCommand, index: number): Promise<string | 
 
 async function connectAll(cmd: ConnectCommand): Promise<Reply> {
   const t0 = performance.now();
-  const errors: string[] = [];
-  const BATCH = 200;
-  for (let i = 0; i < cmd.count; i += BATCH) {
-    const batch = [];
-    for (let j = i; j < Math.min(cmd.count, i + BATCH); j++)
-      batch.push(connectOne(cmd, cmd.firstIndex + j));
-    for (const error of await Promise.all(batch)) if (error) errors.push(error);
-  }
+  const { results } = await inBatches(cmd.count, 200, (j) => connectOne(cmd, cmd.firstIndex + j));
+  const errors = results.filter((error): error is string => !!error);
   return {
     type: 'connected',
     ms: Math.round(performance.now() - t0),
@@ -256,14 +198,6 @@ function setWindow(cmd: WindowCommand): void {
 }
 
 const MAX_MISSED_DETAIL = 100_000;
-
-const sparse = (h: Uint32Array): Array<[number, number]> => {
-  const out: Array<[number, number]> = [];
-  h.forEach((count, ms) => {
-    if (count) out.push([ms, count]);
-  });
-  return out;
-};
 
 /** Whether client `w` was disconnected at any moment the sample of `tick` was due. */
 function wasDown(w: Watcher, tick: number, tickMs: number): boolean {
@@ -339,8 +273,8 @@ function report(): Report {
     missedNotDetailed,
     watchers: watchersOf,
     disconnects,
-    freshness: freshness.map(sparse),
-    fleetFreshness: fleetFreshness.map(sparse),
+    freshness: freshness.map(toSparse),
+    fleetFreshness: fleetFreshness.map(toSparse),
     samplesOutsideWindow,
     cpuMs: (cpu.user + cpu.system) / 1000,
     wallMs: performance.now() - started.at,
