@@ -16,6 +16,7 @@ import {
   formatRange,
   formatRate,
 } from '../format.js';
+import { createFrameTask } from '../frame-task.js';
 import { heatCss, parseColor } from '../heat.js';
 import { toChartColumns, WINDOW_MS, type Point } from '../series-buffer.js';
 import type { ServerClock } from '../server-clock.js';
@@ -45,31 +46,20 @@ const COLUMN: Record<SampleMetric, number> = {
   load1: 6,
 };
 
+/** The three percentage charts differ only in metric, title and colour. */
+const percentChart = (id: string, title: string, key: SampleMetric, color: string): ChartSpec => ({
+  id,
+  title,
+  unit: '%',
+  metrics: [{ key, label: title, color }],
+  format: (v) => formatPct(v),
+  fixed: [0, 100],
+});
+
 const CHARTS: ChartSpec[] = [
-  {
-    id: 'cpu',
-    title: 'CPU',
-    unit: '%',
-    metrics: [{ key: 'cpuPct', label: 'CPU', color: '--c-cpu' }],
-    format: (v) => formatPct(v),
-    fixed: [0, 100],
-  },
-  {
-    id: 'memory',
-    title: 'Memory',
-    unit: '%',
-    metrics: [{ key: 'memPct', label: 'Memory', color: '--c-mem' }],
-    format: (v) => formatPct(v),
-    fixed: [0, 100],
-  },
-  {
-    id: 'disk',
-    title: 'Disk',
-    unit: '%',
-    metrics: [{ key: 'diskPct', label: 'Disk', color: '--c-disk' }],
-    format: (v) => formatPct(v),
-    fixed: [0, 100],
-  },
+  percentChart('cpu', 'CPU', 'cpuPct', '--c-cpu'),
+  percentChart('memory', 'Memory', 'memPct', '--c-mem'),
+  percentChart('disk', 'Disk', 'diskPct', '--c-disk'),
   {
     id: 'network',
     title: 'Network',
@@ -147,13 +137,10 @@ export function createDetailView({ session, clock }: DetailOptions): DetailView 
     grid,
   );
 
-  let frame = 0;
-  const invalidate = () => {
-    if (!frame) frame = requestAnimationFrame(render);
-  };
+  const frame = createFrameTask(render);
+  const invalidate = () => frame.request();
 
   function render(): void {
-    frame = 0;
     const points = session.buffer.points;
     const latest = session.buffer.latest;
     switch (session.status) {
@@ -214,7 +201,7 @@ export function createDetailView({ session, clock }: DetailOptions): DetailView 
     el,
     invalidate,
     destroy() {
-      if (frame) cancelAnimationFrame(frame);
+      frame.cancel();
       window.clearInterval(timer);
       media.removeEventListener('change', onTheme);
       for (const c of charts) c.destroy();

@@ -9,6 +9,7 @@ import { cssVar, h } from '../dom.js';
 import { formatPct } from '../format.js';
 import { HEAT_RGBA, heatIndex, packRgba, parseColor } from '../heat.js';
 import { gridLayout, MAX_CELL } from './heat-grid-layout.js';
+import { COLUMN_LABEL } from './overview-text.js';
 
 export interface HeatGrid {
   readonly el: HTMLElement;
@@ -16,12 +17,6 @@ export interface HeatGrid {
   draw(metric: FleetMetric, matches: Uint8Array | undefined, now: number): void;
   destroy(): void;
 }
-
-const METRIC_LABEL: Record<FleetMetric, string> = {
-  cpuPct: 'CPU',
-  memPct: 'Memory',
-  diskPct: 'Disk',
-};
 
 export function createHeatGrid(model: FleetModel, onOpen: (serverId: string) => void): HeatGrid {
   const canvas = h('canvas', { class: 'heat-canvas', role: 'img' });
@@ -97,7 +92,7 @@ export function createHeatGrid(model: FleetModel, onOpen: (serverId: string) => 
       ctx.lineWidth = 2;
       ctx.strokeRect(x + 0.5, y + 0.5, cell - 2, cell - 2);
     }
-    canvas.setAttribute('aria-label', `Heat map of ${n} servers by ${METRIC_LABEL[metric]}`);
+    canvas.setAttribute('aria-label', `Heat map of ${n} servers by ${COLUMN_LABEL[metric]}`);
     if (hover >= 0) showTip(hover);
   }
 

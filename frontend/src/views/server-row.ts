@@ -1,0 +1,97 @@
+/**
+ * One recycled row of the overview's table. A row remembers what it shows, so redrawing it
+ * writes only what changed: its position when it moved, its name when it shows another server,
+ * each value when that value changed. At 1 Hz over a screenful of rows, most writes are skipped.
+ */
+import { FLEET_METRICS, type FleetModel } from '../fleet-model.js';
+import { h, setText } from '../dom.js';
+import { formatPct } from '../format.js';
+import { heatCss } from '../heat.js';
+import { serverHref } from '../route.js';
+import { rowStatus } from './overview-text.js';
+import { ROW_HEIGHT } from './row-window.js';
+
+export interface ServerRow {
+  readonly row: HTMLAnchorElement;
+  readonly name: HTMLElement;
+  readonly state: HTMLElement;
+  readonly metrics: { fill: HTMLElement; value: HTMLElement; shown: number }[];
+  /** What the row shows now, so unchanged parts are not written again; -1 when hidden. */
+  pos: number;
+  index: number;
+  version: number;
+  stale: boolean | undefined;
+}
+
+/** A blank row; `onFocus` hears the position of the row when it gets keyboard focus. */
+export function createServerRow(onFocus: (pos: number) => void): ServerRow {
+  const name = h('span', { class: 'name' });
+  const state = h('span', { role: 'cell', class: 'c-state' });
+  const metrics = FLEET_METRICS.map(() => ({
+    fill: h('span', { class: 'fill' }),
+    value: h('span', { class: 'val' }),
+    shown: -1,
+  }));
+  const row = h(
+    'a',
+    { class: 'row', role: 'row', href: '#/' },
+    h('span', { role: 'cell', class: 'c-name' }, h('span', { class: 'dot' }), name),
+    ...metrics.map((m, k) =>
+      h(
+        'span',
+        { role: 'cell', class: `c-${FLEET_METRICS[k]}` },
+        m.value,
+        h('span', { class: 'bar', 'aria-hidden': 'true' }, m.fill),
+      ),
+    ),
+    state,
+  );
+  row.addEventListener('focus', () => onFocus(Number(row.dataset.pos)));
+  return { row, name, state, metrics, pos: -1, index: -1, version: -1, stale: undefined };
+}
+
+/** Shows server `index` of the model at table position `pos`, as of local time `now`. */
+export function fillServerRow(
+  r: ServerRow,
+  model: FleetModel,
+  pos: number,
+  index: number,
+  now: number,
+): void {
+  if (r.pos !== pos) {
+    r.pos = pos;
+    r.row.dataset.pos = String(pos);
+    r.row.style.transform = `translateY(${pos * ROW_HEIGHT}px)`;
+    r.row.setAttribute('aria-rowindex', String(pos + 2));
+  }
+  r.row.hidden = false;
+  if (r.index !== index || r.version !== model.version) {
+    r.index = index;
+    r.version = model.version;
+    const id = model.ids[index]!;
+    r.row.setAttribute('href', serverHref(id));
+    setText(r.name, id);
+    for (const cell of r.metrics) cell.shown = -1;
+  }
+  const stale = model.isStale(index, now);
+  if (r.stale !== stale) {
+    r.stale = stale;
+    r.row.classList.toggle('is-stale', stale);
+  }
+  for (let c = 0; c < FLEET_METRICS.length; c++) {
+    const v = model.values[FLEET_METRICS[c]!][index]!;
+    const cell = r.metrics[c]!;
+    if (Object.is(cell.shown, v)) continue;
+    cell.shown = v;
+    setText(cell.value, formatPct(v));
+    cell.fill.style.transform = `scaleX(${Number.isFinite(v) ? v / 100 : 0})`;
+    cell.fill.style.backgroundColor = Number.isFinite(v) ? heatCss(v) : '';
+  }
+  setText(r.state, rowStatus(model.ageOf(index, now), stale));
+}
+
+/** Takes a row off screen; it keeps its content for when it is reused. */
+export function hideServerRow(r: ServerRow): void {
+  r.pos = -1;
+  r.row.hidden = true;
+}
