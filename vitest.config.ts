@@ -4,6 +4,13 @@ import { defineConfig } from 'vitest/config';
 // are never matched: each project includes only `test/**/*.test.ts`).
 export default defineConfig({
   test: {
-    projects: ['protocol', 'metric-generator', 'metric-broadcaster', 'frontend', 'e2e'],
+    projects: [
+      'protocol',
+      'service-kit',
+      'metric-generator',
+      'metric-broadcaster',
+      'frontend',
+      'e2e',
+    ],
   },
 });

@@ -89,6 +89,7 @@ function newest(path: string): number {
 
 const SOURCES = [
   'protocol/src',
+  'service-kit/src',
   'metric-generator/src',
   'metric-broadcaster/src',
   'frontend/src',
@@ -99,6 +100,7 @@ const SOURCES = [
 ].map((path) => resolve(ROOT, path));
 const OUTPUTS = [
   'protocol/dist/index.js',
+  'service-kit/dist/index.js',
   'metric-generator/dist/main.js',
   'metric-broadcaster/dist/main.js',
   'frontend/dist/index.html',

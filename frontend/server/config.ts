@@ -1,40 +1,25 @@
-import { z } from 'zod';
+import { ConfigError, integer, logLevel, parseEnv, type LogLevel } from '@metrics/service-kit';
 
 export interface Config {
   port: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-const schema = z.object({
-  PORT: z
-    .string()
-    .default('3000')
-    .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, {
-      error: (issue) => `expected an integer 0–65535, got ${JSON.stringify(issue.input)}`,
-    })
-    .transform(Number),
-  LOG_LEVEL: z
-    .enum(LOG_LEVELS, {
-      error: (issue) =>
-        `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(issue.input)}`,
-    })
-    .default('info'),
-});
+const VARS = {
+  PORT: { schema: integer(0, 65_535, 'an integer 0–65535'), fallback: '3000' },
+  LOG_LEVEL: { schema: logLevel, fallback: 'info' },
+} as const;
 
 /**
  * The static server's configuration from the environment: frozen, or one error naming every
- * bad variable (`PORT: expected an integer 0–65535, got "abc"`).
+ * bad variable on one line (`PORT: expected an integer 0–65535, got "abc"; LOG_LEVEL: …`).
  */
 export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
-  const input = Object.fromEntries(
-    Object.entries({ PORT: env.PORT, LOG_LEVEL: env.LOG_LEVEL }).filter(([, v]) => v !== ''),
-  );
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  try {
+    const v = parseEnv(VARS, env);
+    return Object.freeze({ port: v.PORT, logLevel: v.LOG_LEVEL });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(err.problems, `invalid configuration: ${err.problems.join('; ')}`);
   }
-  return Object.freeze({ port: parsed.data.PORT, logLevel: parsed.data.LOG_LEVEL });
 }

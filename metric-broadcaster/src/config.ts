@@ -1,7 +1,7 @@
+import { ConfigError, integer, logLevel, parseEnv, type LogLevel } from '@metrics/service-kit';
 import { z } from 'zod';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { ConfigError, LOG_LEVELS, type LogLevel } from '@metrics/service-kit';
 
 export interface Limits {
   /** Most ids one `subscribe` / `unsubscribe` may carry (zod `max`). */
@@ -34,22 +34,6 @@ export interface Config {
   logLevel: LogLevel;
   limits: Readonly<Limits>;
 }
-
-/** Thrown by `loadConfig` with one line per bad variable. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const integer = (min: number, max: number, expected: string) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, expected)
-    .transform(Number)
-    .pipe(z.number().int().min(min, expected).max(max, expected));
 
 const httpUrl = z
   .string()
@@ -103,7 +87,7 @@ const VARS = {
     fallback: '1000',
   },
   CORS_ORIGINS: { schema: originList, fallback: '' },
-  LOG_LEVEL: { schema: z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`), fallback: 'info' },
+  LOG_LEVEL: { schema: logLevel, fallback: 'info' },
   MAX_IDS_PER_SUBSCRIBE: { schema: integer(1, 100_000, 'an integer 1–100000'), fallback: '500' },
   MAX_SUBSCRIPTIONS_PER_SOCKET: {
     schema: integer(1, 100_000, 'an integer 1–100000'),
@@ -132,34 +116,18 @@ export const CONFIG_VARIABLES = Object.keys(VARS) as VarName[];
  * (milliseconds), got "soon"`. An empty variable counts as unset.
  */
 export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
-  const problems: string[] = [];
-  const values: Partial<Record<VarName, unknown>> = {};
-  for (const name of CONFIG_VARIABLES) {
-    const { schema, fallback } = VARS[name];
-    const raw = env[name] === '' ? undefined : env[name];
-    const input = raw ?? fallback;
-    const parsed = (schema as z.ZodType).safeParse(input);
-    if (parsed.success) values[name] = parsed.data;
-    else {
-      problems.push(
-        `${name}: expected ${parsed.error.issues[0]?.message}, got ${JSON.stringify(input)}`,
-      );
-    }
-  }
-  const v = values as {
-    [K in VarName]: z.output<(typeof VARS)[K]['schema']>;
-  };
-  if (!problems.length && v.EVENT_BURST < v.EVENT_RATE_PER_SECOND) {
-    problems.push(
+  const v = parseEnv(VARS, env);
+  // Checks across variables, once each of them is valid on its own.
+  if (v.EVENT_BURST < v.EVENT_RATE_PER_SECOND) {
+    throw new ConfigError([
       `EVENT_BURST: expected an integer ≥ EVENT_RATE_PER_SECOND (${v.EVENT_RATE_PER_SECOND}), got "${v.EVENT_BURST}"`,
-    );
+    ]);
   }
-  if (!problems.length && v.MAX_IDS_PER_SUBSCRIBE > v.MAX_SUBSCRIPTIONS_PER_SOCKET) {
-    problems.push(
+  if (v.MAX_IDS_PER_SUBSCRIBE > v.MAX_SUBSCRIPTIONS_PER_SOCKET) {
+    throw new ConfigError([
       `MAX_IDS_PER_SUBSCRIBE: expected at most MAX_SUBSCRIPTIONS_PER_SOCKET (${v.MAX_SUBSCRIPTIONS_PER_SOCKET}), got "${v.MAX_IDS_PER_SUBSCRIBE}"`,
-    );
+    ]);
   }
-  if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     port: v.PORT,
     generatorUrl: v.GENERATOR_URL,

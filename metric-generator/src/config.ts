@@ -1,7 +1,7 @@
+import { integer, logLevel, parseEnv, type LogLevel } from '@metrics/service-kit';
 import { z } from 'zod';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { ConfigError, LOG_LEVELS, type LogLevel } from '@metrics/service-kit';
 
 export const SERVER_COUNT_MAX = 100_000;
 
@@ -23,22 +23,6 @@ export interface Config {
   /** Adds the `host` server reporting this machine's real CPU, memory, disk, network and load. */
   includeHost: boolean;
 }
-
-/** Thrown by `loadConfig` with one line per bad variable. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const integer = (min: number, max: number, expected: string) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, expected)
-    .transform(Number)
-    .pipe(z.number().int().min(min, expected).max(max, expected));
 
 const fmt = (n: number) => n.toLocaleString('en-US').replace(/,/g, '');
 
@@ -62,10 +46,7 @@ const VARS = {
     fallback: '3600',
   },
   SEED: { schema: integer(0, 4_294_967_295, 'an integer 0–4294967295'), fallback: undefined },
-  LOG_LEVEL: {
-    schema: z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`),
-    fallback: 'info',
-  },
+  LOG_LEVEL: { schema: logLevel, fallback: 'info' },
   INCLUDE_HOST: {
     schema: z
       .enum(['true', 'false', '1', '0'], 'true or false')
@@ -73,8 +54,6 @@ const VARS = {
     fallback: 'false',
   },
 } as const;
-
-type VarName = keyof typeof VARS;
 
 /**
  * Reads the generator's configuration from `env` (pure: no defaults from anywhere else).
@@ -85,33 +64,16 @@ export function loadConfig(
   env: Record<string, string | undefined>,
   randomSeed: () => number = () => Math.floor(Math.random() * 2 ** 32),
 ): Readonly<Config> {
-  const problems: string[] = [];
-  const values: Partial<Record<VarName, unknown>> = {};
-  for (const [name, { schema, fallback }] of Object.entries(VARS) as [
-    VarName,
-    (typeof VARS)[VarName],
-  ][]) {
-    const raw = env[name] === '' ? undefined : env[name];
-    const input = raw ?? fallback;
-    if (input === undefined) continue;
-    const parsed = (schema as z.ZodType).safeParse(input);
-    if (parsed.success) values[name] = parsed.data;
-    else
-      problems.push(
-        `${name}: expected ${parsed.error.issues[0]?.message}, got ${JSON.stringify(input)}`,
-      );
-  }
-  if (problems.length) throw new ConfigError(problems);
-  const seed = values.SEED as number | undefined;
+  const v = parseEnv(VARS, env);
   return Object.freeze({
-    port: values.PORT as number,
-    serverCount: values.SERVER_COUNT as number,
-    tickMs: values.TICK_MS as number,
-    dbPath: values.DB_PATH as string,
-    retentionSeconds: values.RETENTION_SECONDS as number,
-    seed: seed ?? randomSeed() >>> 0,
-    seedFromEnv: seed !== undefined,
-    logLevel: values.LOG_LEVEL as LogLevel,
-    includeHost: values.INCLUDE_HOST as boolean,
+    port: v.PORT,
+    serverCount: v.SERVER_COUNT,
+    tickMs: v.TICK_MS,
+    dbPath: v.DB_PATH,
+    retentionSeconds: v.RETENTION_SECONDS,
+    seed: v.SEED ?? randomSeed() >>> 0,
+    seedFromEnv: v.SEED !== undefined,
+    logLevel: v.LOG_LEVEL,
+    includeHost: v.INCLUDE_HOST,
   });
 }

@@ -1,0 +1,7 @@
+import { defineProject, mergeConfig } from 'vitest/config';
+import { shared } from '../vitest.shared.js';
+
+export default mergeConfig(
+  shared,
+  defineProject({ test: { name: 'service-kit', include: ['test/**/*.test.ts'] } }),
+);
