@@ -274,6 +274,16 @@ describe('metric-broadcaster with the real generator', () => {
     expect(
       await counter(broadcaster!.url, 'broadcaster_emitted_messages_total', { event: 'fleet' }),
     ).toBeGreaterThan(0);
+    // The tick fan-out above went out on the direct path (pre-built frames to the TCP socket);
+    // an engine.io or ws upgrade that closed it would leave only `engine` writes.
+    const direct = await counter(broadcaster!.url, 'broadcaster_client_writes_total', {
+      path: 'direct',
+    });
+    const viaEngine = await counter(broadcaster!.url, 'broadcaster_client_writes_total', {
+      path: 'engine',
+    });
+    expect(direct).toBeGreaterThan(0);
+    expect(direct).toBeGreaterThan(viaEngine);
     expect((await fetch(`${broadcaster!.url}/nope`)).status).toBe(404);
   });
 });
