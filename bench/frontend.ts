@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { startStack, type Stack } from '../scripts/lib/stack.ts';
 import { round, summarize, type Summary } from './lib/stats.ts';
 import { formatTable } from './lib/table.ts';
@@ -33,17 +34,6 @@ const FIRST_LOADS = quick ? 3 : 7;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
 const DIST = join(ROOT, 'frontend/dist');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 interface Scenario {
   name: string;
@@ -224,7 +214,10 @@ async function main(): Promise<void> {
 
   console.log(`starting the stack with SERVER_COUNT=${SERVER_COUNT}…`);
   let stack: Stack | undefined;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_ARGS],
+  });
   try {
     stack = await startStack({ serverCount: SERVER_COUNT, ingress: 'nginx', timeoutMs: 60_000 });
     const firstLoads: FirstData[] = [];
