@@ -5,7 +5,6 @@
  * compose/nginx contract test.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import {
   accessSync,
   chmodSync,
@@ -17,7 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExitResult } from './service-process.ts';
+import { exitOf, splitLines, stopper, type ExitResult } from './child-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -179,34 +178,16 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxProce
     detached: options.detached ?? false,
   });
   const output: string[] = [];
-  const exited = once(child, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
+  const exited = exitOf(child);
   for (const stream of [child.stdout!, child.stderr!]) {
-    let buffered = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        output.push(line);
-        options.onLine?.(line);
-      }
+    splitLines(stream, (line) => {
+      output.push(line);
+      options.onLine?.(line);
     });
   }
 
   const url = `http://${options.probeHost ?? '127.0.0.1'}:${options.port}`;
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000) => {
-    if (child.exitCode !== null || child.signalCode !== null) return exited;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const result = await exited;
-    clearTimeout(timer);
-    return result;
-  };
+  const stop = stopper(child, exited);
 
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let exitedEarly: ExitResult | undefined;

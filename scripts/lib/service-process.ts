@@ -8,8 +8,10 @@
  * connections (`PORT=0` picks a free port).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { exitOf, splitLines, stopper, type ExitResult } from './child-process.js';
+
+export type { ExitResult } from './child-process.js';
 
 export type ServiceName = 'metric-generator' | 'metric-broadcaster' | 'frontend';
 
@@ -21,11 +23,6 @@ const ENTRIES: Record<ServiceName, { source: string; dist: string }> = {
   'metric-broadcaster': { source: 'src/main.ts', dist: 'dist/main.js' },
   frontend: { source: 'server/main.ts', dist: 'dist-server/main.js' },
 };
-
-export interface ExitResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 export interface ServiceProcess {
   name: ServiceName;
@@ -97,10 +94,7 @@ export async function startService(
     detached: options.detached ?? false,
   });
   const output: string[] = [];
-  const exited = once(child, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
+  const exited = exitOf(child);
 
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
@@ -144,29 +138,6 @@ export async function startService(
     child,
     output,
     exited,
-    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
+    stop: stopper(child, exited),
   };
-}
-
-function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      onLine(buffered.slice(0, nl));
-      buffered = buffered.slice(nl + 1);
-    }
-  });
-  stream.on('end', () => {
-    if (buffered) onLine(buffered);
-  });
 }
