@@ -5,7 +5,9 @@
  * (SERVER_COUNT=1000, TICK_MS=1000), the broadcaster under test, two load-client processes
  * (socket.io-client, websocket transport; each client watches 10 servers, every second client
  * also the fleet) and one probe process with 10 clients of the same shape, whose view is not
- * skewed by the load processes' own queueing. Loopback only, bounded in time.
+ * skewed by the load processes' own queueing. A full run also runs the broadcaster with
+ * `DIRECT_WRITES=false` at each size, so the direct write path is measured side by side with the
+ * engine.io path it replaces. Loopback only, bounded in time.
  *
  * Reports per run: freshness (client receive − sample tick) p50/p99, samples/s delivered,
  * generator requests per tick, broadcaster CPU (from /proc/<pid>/stat) and RSS per client.
@@ -36,7 +38,8 @@ const argValue = (name: string) =>
  */
 const SIZES =
   argValue('sizes')?.split(',').map(Number) ?? (quick ? [100, 1_000] : [100, 1_000, 5_000]);
-const IMPLS = (argValue('impl')?.split(',') ?? ['broadcaster', 'naive']) as Impl[];
+const IMPLS = (argValue('impl')?.split(',') ??
+  (quick ? ['broadcaster', 'naive'] : ['broadcaster', 'broadcaster-engine', 'naive'])) as Impl[];
 const NARROWED = argValue('sizes') !== undefined || argValue('impl') !== undefined;
 const PROFILE_DIR = argValue('profile');
 const SERVERS = 1_000;
@@ -53,7 +56,12 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const FILE_LIMIT = 20_000;
 
-type Impl = 'broadcaster' | 'naive';
+/**
+ * `broadcaster`: metric-broadcaster as shipped; `broadcaster-engine`: the same with
+ * `DIRECT_WRITES=false` (every write through engine.io: what the direct write path saves, side
+ * by side; full runs only); `naive`: bench/lib/naive-broadcaster.ts.
+ */
+type Impl = 'broadcaster' | 'broadcaster-engine' | 'naive';
 
 interface Run {
   impl: Impl;
@@ -148,11 +156,12 @@ async function runOnce(
   probe: ChildProcess,
 ): Promise<Run> {
   let target: { pid: number; url: string; stop(): Promise<unknown> };
-  if (impl === 'broadcaster') {
+  if (impl !== 'naive') {
     const service = await startService('metric-broadcaster', {
       PORT: '0',
       GENERATOR_URL: generator.url,
       LOG_LEVEL: 'info',
+      DIRECT_WRITES: impl === 'broadcaster' ? 'true' : 'false',
       ...(PROFILE_DIR
         ? {
             NODE_OPTIONS: `--import ${fileURLToPath(new URL('./lib/cpu-profile-hook.mjs', import.meta.url))}`,
@@ -253,7 +262,7 @@ async function runOnce(
         1,
       ),
       loadClientCpuPct: round((sum((s) => s.cpuMs) / 1000 / loadSeconds) * 100, 1),
-      ...(impl === 'broadcaster'
+      ...(impl !== 'naive'
         ? {
             breakdownMs: {
               generatorTickWork: pair(0),

@@ -1,7 +1,8 @@
 /**
  * Server CPU of four ways to deliver one tick (10 samples per client) over socket.io, measured
  * in this process with `process.cpuUsage()` around each round, including the asynchronous
- * writes it triggers. Clients live in a forked load-client process.
+ * writes it triggers; median over rounds. The strategies take turns within each round, in a
+ * rotated order, so they are compared side by side. Clients live in a forked load-client process.
  *
  * - `direct-framed`: what metric-broadcaster does: per client, one packet string built by
  *   concatenating the generator's sample JSON, framed as a WebSocket frame and written straight
@@ -53,6 +54,8 @@ export interface StrategyResult {
 }
 
 const ROUND_GAP_MS = 250;
+/** The load process gets its `start` before the round's writes reach it. */
+const START_SETTLE_MS = 20;
 
 export async function measureEmitStrategies(opts: {
   clients: number;
@@ -99,79 +102,107 @@ export async function measureEmitStrategies(opts: {
   if (connected.failed)
     throw new Error(`emit strategies: ${connected.failed} clients failed to connect`);
 
-  const results: StrategyResult[] = [];
+  const cpuMs = new Map<Strategy, number[]>(STRATEGIES.map((st) => [st, []]));
+  const delivered = new Map<Strategy, number>(STRATEGIES.map((st) => [st, 0]));
+  const base = Date.now() - (Date.now() % 1000);
+  let ticks = 0;
   try {
-    for (const strategy of STRATEGIES) {
-      opts.loader.send({ type: 'start' } satisfies Command);
-      const perRound: number[] = [];
-      for (let round = 0; round < opts.rounds; round++) {
-        const tick = Date.now() - (Date.now() % 1000) + round;
-        const json = new Map<string, string>();
-        const objects = new Map<string, Sample>();
-        for (let i = 1; i <= opts.servers; i++) {
-          const id = `server-${i}`;
-          const s: Sample = {
-            serverId: id,
-            timestamp: new Date(tick).toISOString(),
-            cpuPct: 12.3,
-            memPct: 45.6,
-            diskPct: 78.9,
-            netRxBps: 123456,
-            netTxBps: 65432,
-            load1: 1.23,
-          };
-          json.set(id, JSON.stringify(s));
-          objects.set(id, s);
-        }
+    for (let round = 0; round < opts.rounds; round++) {
+      // Rotated order: each strategy runs first, second, … in turn, so the machine's drift and
+      // any warm-up are spread over all of them instead of landing on whichever runs first.
+      const order = STRATEGIES.map((_, i) => STRATEGIES[(i + round) % STRATEGIES.length]!);
+      for (const strategy of order) {
+        opts.loader.send({ type: 'start' } satisfies Command);
+        await sleep(START_SETTLE_MS);
+        const samples = tickSamples(opts.servers, base + ticks++);
         const before = process.cpuUsage();
-        const now = Date.now();
-        if (strategy === 'emit-per-sample') {
-          for (const id of json.keys()) {
-            if (io.of('/').adapter.rooms.get(serverRoom(id))?.size) {
-              io.to(serverRoom(id)).emit('metrics', { data: [objects.get(id)!], timestamp: now });
-            }
-          }
-        } else {
-          for (const socket of io.of('/').sockets.values()) {
-            const ids: string[] = [];
-            for (const room of socket.rooms)
-              if (room.startsWith('server:')) ids.push(room.slice(7));
-            const packet = () =>
-              encodeMetricsPacket(
-                ids.map((id) => json.get(id)!),
-                now,
-              );
-            if (strategy === 'direct-framed') {
-              const p = packet();
-              writeFramed(socket.conn, { frames: [textFrame(`4${p}`)], packets: [p] });
-            } else if (strategy === 'engine-write') {
-              socket.conn.write(packet());
-            } else {
-              socket.emit('metrics', { data: ids.map((id) => objects.get(id)!), timestamp: now });
-            }
-          }
-        }
-        await new Promise((r) => setTimeout(r, ROUND_GAP_MS));
+        deliverTick(io, strategy, samples, Date.now());
+        await sleep(ROUND_GAP_MS);
         const used = process.cpuUsage(before);
-        perRound.push((used.user + used.system) / 1000);
+        cpuMs.get(strategy)!.push((used.user + used.system) / 1000);
+        const stats = await opts.ask(opts.loader, { type: 'stop' }, 'stats');
+        delivered.set(strategy, delivered.get(strategy)! + stats.stats.samples);
       }
-      const stats = await opts.ask(opts.loader, { type: 'stop' }, 'stats');
-      perRound.sort((a, b) => a - b);
-      const cpuMsPerTick = perRound[Math.floor(perRound.length / 2)]!;
-      results.push({
-        strategy,
-        clients: opts.clients,
-        samplesPerClient: opts.samplesPerClient,
-        rounds: opts.rounds,
-        cpuMsPerTick: Math.round(cpuMsPerTick * 10) / 10,
-        cpuUsPerClient: Math.round((cpuMsPerTick * 1000) / opts.clients),
-        delivered: stats.stats.samples,
-        expected: opts.clients * opts.samplesPerClient * opts.rounds,
-      });
     }
   } finally {
     await opts.ask(opts.loader, { type: 'close' }, 'closed');
     await io.close();
   }
-  return results;
+  return STRATEGIES.map((strategy) => {
+    const sorted = [...cpuMs.get(strategy)!].sort((x, y) => x - y);
+    const cpuMsPerTick = sorted[Math.floor(sorted.length / 2)]!;
+    return {
+      strategy,
+      clients: opts.clients,
+      samplesPerClient: opts.samplesPerClient,
+      rounds: opts.rounds,
+      cpuMsPerTick: Math.round(cpuMsPerTick * 10) / 10,
+      cpuUsPerClient: Math.round((cpuMsPerTick * 1000) / opts.clients),
+      delivered: delivered.get(strategy)!,
+      expected: opts.clients * opts.samplesPerClient * opts.rounds,
+    };
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface TickSamples {
+  json: Map<string, string>;
+  objects: Map<string, Sample>;
+}
+
+/** One tick's sample of every server, as parsed objects and as the generator's JSON text. */
+function tickSamples(servers: number, tick: number): TickSamples {
+  const json = new Map<string, string>();
+  const objects = new Map<string, Sample>();
+  for (let i = 1; i <= servers; i++) {
+    const id = `server-${i}`;
+    const s: Sample = {
+      serverId: id,
+      timestamp: new Date(tick).toISOString(),
+      cpuPct: 12.3,
+      memPct: 45.6,
+      diskPct: 78.9,
+      netRxBps: 123456,
+      netTxBps: 65432,
+      load1: 1.23,
+    };
+    json.set(id, JSON.stringify(s));
+    objects.set(id, s);
+  }
+  return { json, objects };
+}
+
+/** Sends one tick to every client (its rooms say which servers) the way `strategy` does. */
+function deliverTick(
+  io: Server<ClientToServerEvents, ServerToClientEvents>,
+  strategy: Strategy,
+  { json, objects }: TickSamples,
+  now: number,
+): void {
+  if (strategy === 'emit-per-sample') {
+    for (const id of json.keys()) {
+      if (io.of('/').adapter.rooms.get(serverRoom(id))?.size) {
+        io.to(serverRoom(id)).emit('metrics', { data: [objects.get(id)!], timestamp: now });
+      }
+    }
+    return;
+  }
+  for (const socket of io.of('/').sockets.values()) {
+    const ids: string[] = [];
+    for (const room of socket.rooms) if (room.startsWith('server:')) ids.push(room.slice(7));
+    if (strategy === 'emit-object') {
+      socket.emit('metrics', { data: ids.map((id) => objects.get(id)!), timestamp: now });
+      continue;
+    }
+    const packet = encodeMetricsPacket(
+      ids.map((id) => json.get(id)!),
+      now,
+    );
+    if (strategy === 'direct-framed') {
+      writeFramed(socket.conn, { frames: [textFrame(`4${packet}`)], packets: [packet] });
+    } else {
+      socket.conn.write(packet);
+    }
+  }
 }

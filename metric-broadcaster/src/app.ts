@@ -167,6 +167,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
     io,
     metrics,
     slowClientBufferBytes: config.limits.slowClientBufferBytes,
+    directWrites: config.directWrites,
     fleetIndex: () => fleetIndex,
   });
 

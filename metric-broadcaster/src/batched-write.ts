@@ -62,11 +62,16 @@ function directSocket(conn: EngineConnection): TcpSocket | undefined {
  * fleet frame once per tick for every client), and go to the TCP socket as they are, corked
  * into one `writev`, without engine.io's per-packet objects, events and callbacks. When that
  * path is not open (see `directSocket`) the packets go through engine.io (`writeBatch`), which
- * sends exactly the same bytes. Returns whether the fast path was taken.
+ * sends exactly the same bytes; so does `allowDirect: false` (the `DIRECT_WRITES=false` kill
+ * switch). Returns whether the fast path was taken.
  */
-export function writeFramed(conn: EngineConnection, batch: FramedBatch): boolean {
+export function writeFramed(
+  conn: EngineConnection,
+  batch: FramedBatch,
+  allowDirect = true,
+): boolean {
   if (batch.frames.length === 0) return false;
-  const tcp = directSocket(conn);
+  const tcp = allowDirect ? directSocket(conn) : undefined;
   if (!tcp) {
     writeBatch(conn, batch.packets);
     return false;

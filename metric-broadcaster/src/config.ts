@@ -1,4 +1,11 @@
-import { ConfigError, integer, logLevel, parseEnv, type LogLevel } from '@metrics/service-kit';
+import {
+  ConfigError,
+  flag,
+  integer,
+  logLevel,
+  parseEnv,
+  type LogLevel,
+} from '@metrics/service-kit';
 import { z } from 'zod';
 
 export { ConfigError, LOG_LEVELS, type LogLevel } from '@metrics/service-kit';
@@ -33,6 +40,12 @@ export interface Config {
   corsOrigins: readonly string[];
   logLevel: LogLevel;
   limits: Readonly<Limits>;
+  /**
+   * Write each client's tick as pre-built WebSocket frames straight to its TCP socket when
+   * engine.io has nothing queued (`batched-write.ts`); false sends every write through
+   * engine.io. A kill switch for a fast path that relies on engine.io's and ws's internals.
+   */
+  directWrites: boolean;
 }
 
 const httpUrl = z
@@ -103,6 +116,7 @@ const VARS = {
     schema: integer(16_384, 1_073_741_824, 'an integer 16384–1073741824 (bytes)'),
     fallback: '1048576',
   },
+  DIRECT_WRITES: { schema: flag, fallback: 'true' },
 } as const;
 
 type VarName = keyof typeof VARS;
@@ -144,5 +158,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       eventBurst: v.EVENT_BURST,
       slowClientBufferBytes: v.SLOW_CLIENT_BUFFER_BYTES,
     }),
+    directWrites: v.DIRECT_WRITES,
   });
 }

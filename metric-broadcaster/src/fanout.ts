@@ -50,6 +50,8 @@ export interface FanoutOptions {
   metrics: BroadcasterMetrics;
   /** A client with more unsent bytes than this skips the tick (it backfills with `history`). */
   slowClientBufferBytes: number;
+  /** Pre-built frames straight to the TCP socket when possible (`writeFramed`); default true. */
+  directWrites?: boolean;
   fleetIndex(): FleetIndex;
 }
 
@@ -65,6 +67,7 @@ export function createFanout({
   io,
   metrics,
   slowClientBufferBytes,
+  directWrites = true,
   fleetIndex,
 }: FanoutOptions): Fanout {
   const nsp = io.of('/');
@@ -159,7 +162,7 @@ export function createFanout({
           fleetSent++;
         }
         if (!frames.length) return;
-        if (writeFramed(socket.conn, { frames, packets })) direct++;
+        if (writeFramed(socket.conn, { frames, packets }, directWrites)) direct++;
         else viaEngine++;
       };
       for (const [sid, list] of perSocket) deliverTo(sid, list);
@@ -201,7 +204,11 @@ export function createFanout({
         return false;
       }
       socket.data.fleetTick = frame.tick;
-      const direct = writeFramed(socket.conn, { frames: [frame.frames], packets: frame.packets });
+      const direct = writeFramed(
+        socket.conn,
+        { frames: [frame.frames], packets: frame.packets },
+        directWrites,
+      );
       metrics.clientWrites.inc({ path: direct ? 'direct' : 'engine' });
       metrics.emittedMessages.inc({ event: EVENTS.fleet });
       return true;

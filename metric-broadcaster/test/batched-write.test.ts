@@ -105,6 +105,18 @@ describe('writeFramed', () => {
     expect(decoded.cpuPct[0]).toBeCloseTo(12.34, 2);
   });
 
+  it('goes through engine.io when the direct path is switched off (DIRECT_WRITES=false)', async () => {
+    const packet = encodeMetricsPacket([sample('server-3')], T + 9);
+    const got = new Promise<MetricsPayload>((resolve) => client.once('metrics', resolve));
+    const direct = writeFramed(
+      serverSocket.conn,
+      { frames: [textFrame(`4${packet}`)], packets: [packet] },
+      false,
+    );
+    expect(direct).toBe(false);
+    expect((await got).timestamp).toBe(T + 9);
+  });
+
   it('goes through engine.io, after what it holds, while engine.io has packets queued', async () => {
     const got: number[] = [];
     const done = new Promise<void>((resolve) =>

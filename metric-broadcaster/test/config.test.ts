@@ -20,6 +20,7 @@ describe('loadConfig', () => {
         eventBurst: 40,
         slowClientBufferBytes: 1048576,
       },
+      directWrites: true,
     });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.limits)).toBe(true);
@@ -43,6 +44,14 @@ describe('loadConfig', () => {
     expect(c.pollIntervalMs).toBe(500);
     expect(c.corsOrigins).toEqual(['https://dash.example.com', 'http://localhost:8080']);
     expect(c.limits.maxIdsPerSubscribe).toBe(10);
+  });
+
+  it('turns the direct write path off with DIRECT_WRITES=false and refuses anything but a switch', () => {
+    expect(loadConfig({ DIRECT_WRITES: 'false' }).directWrites).toBe(false);
+    expect(loadConfig({ DIRECT_WRITES: '1' }).directWrites).toBe(true);
+    expect(() => loadConfig({ DIRECT_WRITES: 'maybe' })).toThrow(
+      /DIRECT_WRITES: expected true or false/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

@@ -1,4 +1,4 @@
-import { integer, logLevel, parseEnv, type LogLevel } from '@metrics/service-kit';
+import { flag, integer, logLevel, parseEnv, type LogLevel } from '@metrics/service-kit';
 import { z } from 'zod';
 
 export { ConfigError, LOG_LEVELS, type LogLevel } from '@metrics/service-kit';
@@ -47,12 +47,7 @@ const VARS = {
   },
   SEED: { schema: integer(0, 4_294_967_295, 'an integer 0–4294967295'), fallback: undefined },
   LOG_LEVEL: { schema: logLevel, fallback: 'info' },
-  INCLUDE_HOST: {
-    schema: z
-      .enum(['true', 'false', '1', '0'], 'true or false')
-      .transform((v) => v === 'true' || v === '1'),
-    fallback: 'false',
-  },
+  INCLUDE_HOST: { schema: flag, fallback: 'false' },
 } as const;
 
 /**

@@ -28,6 +28,11 @@ export const integer = (min: number, max: number, expected: string) =>
     .transform(Number)
     .pipe(z.number().int().min(min, expected).max(max, expected));
 
+/** A switch: `true`/`1` or `false`/`0`. */
+export const flag = z
+  .enum(['true', 'false', '1', '0'], 'true or false')
+  .transform((v) => v === 'true' || v === '1');
+
 /** `LOG_LEVEL`: one of pino's levels. */
 export const logLevel = z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`);
 
