@@ -1,17 +1,20 @@
 /**
  * The naive broadcaster `bench/broadcaster.ts` compares against: the obvious first version of
- * the same contract. One fixed 1 s timer per watched server, started whenever its first
- * subscriber arrives (an arbitrary phase relative to the generator's ticks), each firing one
+ * the same contract. One fixed 1 s timer per watched server, started after its first
+ * subscriber arrives at a uniformly random phase relative to the generator's ticks (seeded by
+ * NAIVE_SEED: the "arbitrary phase" of a timer nobody aligned; left to when the bench's clients
+ * happened to connect, the phases bunched and its median swung from run to run), each firing one
  * `GET /v1/servers/:id/latest` and one `io.to(room).emit('metrics', …)` per sample; a 1 s timer
  * for the fleet frame. No coalescing, no phase lock, no batching per client. Same socket.io
  * options as the real one (no per-message deflate), same event names and payloads, so the
  * load clients cannot tell them apart.
  *
- * Run as a process: PORT, GENERATOR_URL. Logs `{"msg":"listening","port":N}`.
+ * Run as a process: PORT, GENERATOR_URL, NAIVE_SEED. Logs `{"msg":"listening","port":N}`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
+import { prng } from './load-subscriptions.js';
 import {
   FLEET_ROOM,
   createFleetValues,
@@ -25,6 +28,7 @@ import {
 const PORT = Number(process.env.PORT ?? 0);
 const GENERATOR_URL = process.env.GENERATOR_URL ?? 'http://127.0.0.1:3001';
 const PERIOD_MS = 1000;
+const random = prng(Number(process.env.NAIVE_SEED ?? 1));
 
 const server = http.createServer((_req, res) => res.writeHead(404).end());
 const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, {
@@ -48,23 +52,25 @@ async function getJson<T>(path: string): Promise<T | undefined> {
 
 function startPolling(id: string): void {
   if (timers.has(id)) return;
+  const poll = async () => {
+    if (!io.of('/').adapter.rooms.get(serverRoom(id))?.size) {
+      clearInterval(timers.get(id));
+      timers.delete(id);
+      return;
+    }
+    const sample = await getJson<Sample>(`/v1/servers/${id}/latest`);
+    if (sample) io.to(serverRoom(id)).emit('metrics', { data: [sample], timestamp: Date.now() });
+  };
+  const phase = Math.floor(random() * PERIOD_MS);
   timers.set(
     id,
-    setInterval(async () => {
-      if (!io.of('/').adapter.rooms.get(serverRoom(id))?.size) {
-        clearInterval(timers.get(id));
-        timers.delete(id);
-        return;
-      }
-      const sample = await getJson<Sample>(`/v1/servers/${id}/latest`);
-      if (sample) io.to(serverRoom(id)).emit('metrics', { data: [sample], timestamp: Date.now() });
-    }, PERIOD_MS),
+    setTimeout(() => timers.set(id, setInterval(poll, PERIOD_MS)), phase),
   );
 }
 
 function startFleet(): void {
   if (fleetTimer) return;
-  fleetTimer = setInterval(async () => {
+  const frame = async () => {
     const body = await getJson<{ tick?: number; samples: Sample[] }>('/v1/latest');
     if (!body) return;
     const index = new Map(serverIds.map((id, i) => [id, i]));
@@ -80,7 +86,11 @@ function startFleet(): void {
       count: serverIds.length,
       values: Buffer.from(values.buffer),
     });
-  }, PERIOD_MS);
+  };
+  fleetTimer = setTimeout(
+    () => (fleetTimer = setInterval(frame, PERIOD_MS)),
+    Math.floor(random() * PERIOD_MS),
+  );
 }
 
 io.on('connection', (socket) => {
