@@ -27,7 +27,6 @@ import {
 } from '@metrics/protocol';
 import { writeFramed } from '../../metric-broadcaster/src/batched-write.js';
 import { encodeMetricsPacket } from '../../metric-broadcaster/src/delivery.js';
-import { textFrame } from '../../metric-broadcaster/src/ws-frame.js';
 import type { Command, Reply } from './broadcaster-load-client.js';
 
 export type Strategy = 'direct-framed' | 'engine-write' | 'emit-object' | 'emit-per-sample';
@@ -200,7 +199,7 @@ function deliverTick(
       now,
     );
     if (strategy === 'direct-framed') {
-      writeFramed(socket.conn, { frames: [textFrame(`4${packet}`)], packets: [packet] });
+      writeFramed(socket.conn, [{ packets: [packet] }]);
     } else {
       socket.conn.write(packet);
     }

@@ -1,5 +1,6 @@
 import type { Socket as TcpSocket } from 'node:net';
 import type { BroadcasterSocket } from './socket-types.js';
+import { engineMessageFrames } from './ws-frame.js';
 
 type EngineConnection = BroadcasterSocket['conn'];
 type Packet = string | Buffer;
@@ -26,15 +27,15 @@ interface WebSocketTransport {
   emit(event: 'ready'): boolean;
 }
 
-/** What one client gets in one write: WebSocket frames, and the packets they encode. */
-export interface FramedBatch {
-  /**
-   * The packets as engine.io would frame them (`ws-frame.ts` `engineMessageFrames`); several
-   * buffers go out in one `writev`. A buffer may be shared by many clients (the fleet frame).
-   */
-  frames: readonly Buffer[];
-  /** The same messages as engine.io packets: what is written when the fast path is not open. */
+/**
+ * Consecutive engine.io messages of one client's write. `frames`, when given, is the same
+ * messages already framed as engine.io would (`engineMessageFrames`), built once and shared by
+ * many clients (the tick's fleet frame); otherwise they are framed only if the direct path is
+ * taken.
+ */
+export interface WritePart {
   packets: readonly Packet[];
+  frames?: Buffer;
 }
 
 /**
@@ -58,31 +59,35 @@ function directSocket(conn: EngineConnection): TcpSocket | undefined {
 /**
  * Writes one client's messages of a tick with ONE TCP write. On this machine a socket write
  * costs 12–16 µs of CPU whatever its size (shared MEASURED.md), and it is most of what a tick
- * costs per client, so this is the broadcaster's hot path: the frames were built once (the
- * fleet frame once per tick for every client), and go to the TCP socket as they are, corked
- * into one `writev`, without engine.io's per-packet objects, events and callbacks. When that
+ * costs per client, so this is the broadcaster's hot path: shared frames are built once (the
+ * fleet frame once per tick for every client), a client's own packet is framed into one buffer,
+ * and they go to the TCP socket as they are, corked into one `writev`, without engine.io's per-packet objects, events and callbacks. When that
  * path is not open (see `directSocket`) the packets go through engine.io (`writeBatch`), which
  * sends exactly the same bytes; so does `allowDirect: false` (the `DIRECT_WRITES=false` kill
  * switch). Returns whether the fast path was taken.
  */
 export function writeFramed(
   conn: EngineConnection,
-  batch: FramedBatch,
+  parts: readonly WritePart[],
   allowDirect = true,
 ): boolean {
-  if (batch.frames.length === 0) return false;
+  if (parts.length === 0) return false;
   const tcp = allowDirect ? directSocket(conn) : undefined;
   if (!tcp) {
-    writeBatch(conn, batch.packets);
+    writeBatch(
+      conn,
+      parts.flatMap((p) => p.packets),
+    );
     return false;
   }
-  if (batch.frames.length === 1) {
-    tcp.write(batch.frames[0]!);
+  const frameOf = (p: WritePart) => p.frames ?? engineMessageFrames(p.packets);
+  if (parts.length === 1) {
+    tcp.write(frameOf(parts[0]!));
     return true;
   }
   tcp.cork();
   try {
-    for (const frame of batch.frames) tcp.write(frame);
+    for (const part of parts) tcp.write(frameOf(part));
   } finally {
     tcp.uncork();
   }

@@ -1,12 +1,12 @@
 import { EVENTS, FLEET_ROOM, serverRoom, type FleetFramePayload } from '@metrics/protocol';
-import { writeFramed } from './batched-write.js';
+import { writeFramed, type WritePart } from './batched-write.js';
 import { encodeMetricsPacket } from './delivery.js';
 import { buildFleetFrame, type FleetIndex } from './fleet-builder.js';
 import type { RawSample } from './latest-body.js';
 import type { BroadcasterMetrics } from './metrics.js';
 import type { TickDelivery } from './poll-loop.js';
 import type { BroadcasterSocket, IoServer } from './socket-types.js';
-import { engineMessageFrames, textFrame } from './ws-frame.js';
+import { engineMessageFrames } from './ws-frame.js';
 
 /** socket.io-parser's EVENT type; its encoder turns it into BINARY_EVENT for binary payloads. */
 const SOCKET_IO_EVENT = 2;
@@ -145,24 +145,21 @@ export function createFanout({
           slow++;
           return;
         }
-        const packets: Array<string | Buffer> = [];
-        const frames: Buffer[] = [];
+        const parts: WritePart[] = [];
         const m = list ? metricsPacket(socket, list, now) : undefined;
         if (m) {
-          packets.push(m.packet);
-          frames.push(textFrame(`4${m.packet}`));
+          parts.push({ packets: [m.packet] });
           messages++;
           sent += m.count;
         }
         // A member that joined during this tick may already hold its frame (sent on join).
         if (fleetFrame && fleetMembers!.has(sid) && tick > socket.data.fleetTick) {
-          packets.push(...fleetFrame.packets);
-          frames.push(fleetFrame.frames);
+          parts.push(fleetFrame);
           socket.data.fleetTick = tick;
           fleetSent++;
         }
-        if (!frames.length) return;
-        if (writeFramed(socket.conn, { frames, packets }, directWrites)) direct++;
+        if (!parts.length) return;
+        if (writeFramed(socket.conn, parts, directWrites)) direct++;
         else viaEngine++;
       };
       for (const [sid, list] of perSocket) deliverTo(sid, list);
@@ -204,11 +201,7 @@ export function createFanout({
         return false;
       }
       socket.data.fleetTick = frame.tick;
-      const direct = writeFramed(
-        socket.conn,
-        { frames: [frame.frames], packets: frame.packets },
-        directWrites,
-      );
+      const direct = writeFramed(socket.conn, [frame], directWrites);
       metrics.clientWrites.inc({ path: direct ? 'direct' : 'engine' });
       metrics.emittedMessages.inc({ event: EVENTS.fleet });
       return true;

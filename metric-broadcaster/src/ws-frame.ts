@@ -52,7 +52,6 @@ export function binaryFrame(data: Uint8Array): Buffer {
  * bytes. Concatenated, in order.
  */
 export function engineMessageFrames(packets: ReadonlyArray<string | Uint8Array>): Buffer {
-  return Buffer.concat(
-    packets.map((p) => (typeof p === 'string' ? textFrame(`4${p}`) : binaryFrame(p))),
-  );
+  const frames = packets.map((p) => (typeof p === 'string' ? textFrame(`4${p}`) : binaryFrame(p)));
+  return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
 }

@@ -14,7 +14,7 @@ import {
 import { writeBatch, writeFramed } from '../src/batched-write.js';
 import { encodeMetricsPacket } from '../src/delivery.js';
 import type { BroadcasterSocket, IoServer } from '../src/socket-types.js';
-import { engineMessageFrames, textFrame } from '../src/ws-frame.js';
+import { engineMessageFrames } from '../src/ws-frame.js';
 
 const T = 1_800_000_000_000;
 const sample = (id: string) =>
@@ -90,10 +90,10 @@ describe('writeFramed', () => {
     const gotMetrics = new Promise<MetricsPayload>((resolve) => client.once('metrics', resolve));
     const gotFleet = new Promise<FleetFramePayload>((resolve) => client.once('fleet', resolve));
     const writes = countWrites();
-    const direct = writeFramed(serverSocket.conn, {
-      frames: [textFrame(`4${metricsPacket}`), engineMessageFrames(fleet)],
-      packets: [metricsPacket, ...fleet],
-    });
+    const direct = writeFramed(serverSocket.conn, [
+      { packets: [metricsPacket] },
+      { packets: fleet, frames: engineMessageFrames(fleet) },
+    ]);
     const [metrics, frame] = await Promise.all([gotMetrics, gotFleet]);
     writes.restore();
     expect(direct).toBe(true);
@@ -108,11 +108,7 @@ describe('writeFramed', () => {
   it('goes through engine.io when the direct path is switched off (DIRECT_WRITES=false)', async () => {
     const packet = encodeMetricsPacket([sample('server-3')], T + 9);
     const got = new Promise<MetricsPayload>((resolve) => client.once('metrics', resolve));
-    const direct = writeFramed(
-      serverSocket.conn,
-      { frames: [textFrame(`4${packet}`)], packets: [packet] },
-      false,
-    );
+    const direct = writeFramed(serverSocket.conn, [{ packets: [packet] }], false);
     expect(direct).toBe(false);
     expect((await got).timestamp).toBe(T + 9);
   });
@@ -132,9 +128,7 @@ describe('writeFramed', () => {
     serverSocket.conn.write(encodeMetricsPacket([sample('server-1')], 2));
     for (const ts of [3, 4]) {
       const packet = encodeMetricsPacket([sample('server-2')], ts);
-      paths.push(
-        writeFramed(serverSocket.conn, { frames: [textFrame(`4${packet}`)], packets: [packet] }),
-      );
+      paths.push(writeFramed(serverSocket.conn, [{ packets: [packet] }]));
     }
     await done;
     client.off('metrics');
