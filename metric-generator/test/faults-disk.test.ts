@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ROUTES } from '@metrics/protocol';
@@ -51,6 +51,25 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args).status === 0;
 const hasPrlimit = has('prlimit', ['--version']);
+/**
+ * Adds the search (x) bit for others to every directory from `path` up to `/` that lacks it,
+ * so a process running as another user can reach files below `path`; returns the undo.
+ */
+function letOthersTraverse(path: string): () => void {
+  const changed: Array<[string, number]> = [];
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if (!(mode & 0o001)) {
+      chmodSync(dir, mode | 0o001);
+      changed.push([dir, mode]);
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return () => {
+    for (const [dir, mode] of changed.reverse()) chmodSync(dir, mode);
+  };
+}
+
 /** Probes whether this process may mount a tmpfs (root or CAP_SYS_ADMIN, not in every CI). */
 const canMountTmpfs = (() => {
   const probe = mkdtempSync(join(tmpdir(), 'tmpfs-probe-'));
@@ -261,30 +280,37 @@ describe('metric-generator on a failing disk', () => {
     // file and its directory are made read-only for the current user.
     const asRoot = process.getuid?.() === 0;
     chmodSync(root, 0o755); // mkdtemp makes it 0700: let `nobody` reach the file
+    // ... and the checkout: a clone inside `mktemp -d` (0700) hides node_modules from `nobody`.
+    const restoreTraverse = asRoot ? letOthersTraverse(serviceDir('metric-generator')) : () => {};
     if (!asRoot) {
       chmodSync(dbPath, 0o444);
       chmodSync(dir, 0o555);
     }
-    const [cmd, ...args] = serviceCommand('metric-generator');
-    const child = spawn(cmd!, args, {
-      cwd: serviceDir('metric-generator'),
-      env: {
-        ...process.env,
-        PORT: '0',
-        DB_PATH: dbPath,
-        SERVER_COUNT: '6',
-        TICK_MS: String(TICK_MS),
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(asRoot ? { uid: 65_534, gid: 65_534 } : {}),
-    });
     let output = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const [code] = (await once(child, 'exit')) as [number | null];
-    clearTimeout(timer);
+    let code: number | null;
+    try {
+      const [cmd, ...args] = serviceCommand('metric-generator');
+      const child = spawn(cmd!, args, {
+        cwd: serviceDir('metric-generator'),
+        env: {
+          ...process.env,
+          PORT: '0',
+          DB_PATH: dbPath,
+          SERVER_COUNT: '6',
+          TICK_MS: String(TICK_MS),
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(asRoot ? { uid: 65_534, gid: 65_534 } : {}),
+      });
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      [code] = (await once(child, 'exit')) as [number | null];
+      clearTimeout(timer);
+    } finally {
+      restoreTraverse();
+    }
     if (!asRoot) {
       chmodSync(dir, 0o755);
       chmodSync(dbPath, 0o644);
