@@ -57,7 +57,7 @@ function alive(pid: number): boolean {
 }
 
 export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
-  const { dataRoot, runDir, addressPool = '172.31.240.0/20', startTimeoutMs = 90_000 } = options;
+  const { dataRoot, runDir, addressPool = '10.213.0.0/20', startTimeoutMs = 90_000 } = options;
   mkdirSync(dataRoot, { recursive: true });
   mkdirSync(join(runDir, 'exec'), { recursive: true });
   const socketPath = join(runDir, 'docker.sock');
@@ -104,7 +104,9 @@ export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
   const deadline = Date.now() + startTimeoutMs;
   while (!(await ping(socketPath))) {
     if (exitCode !== null) {
-      throw new Error(`dockerd exited (${exitCode}) while starting; see ${logFile}:\n${tail(logFile)}`);
+      throw new Error(
+        `dockerd exited (${exitCode}) while starting; see ${logFile}:\n${tail(logFile)}`,
+      );
     }
     if (Date.now() > deadline) {
       await stop();

@@ -44,8 +44,8 @@ export function createRunner(logFile: string, prefix = '  '): Runner {
     const exited = exitOf(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on("data", (chunk: string | Buffer) => (stdout += String(chunk)));
-    child.stderr.on("data", (chunk: string | Buffer) => (stderr += String(chunk)));
+    child.stdout.on('data', (chunk: string | Buffer) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk: string | Buffer) => (stderr += String(chunk)));
     const onLine = (line: string) => {
       log(line);
       if (echo) console.log(`${prefix}${line}`);
@@ -63,7 +63,9 @@ export function createRunner(logFile: string, prefix = '  '): Runner {
     clearTimeout(timer);
     if (timedOut) throw new Error(`${shown}: killed after ${Math.round(timeoutMs / 1000)} s`);
     if (code !== 0 && !allowFailure) {
-      throw new Error(`${shown}: exit ${code ?? signal}\n${stderr.trim().split('\n').slice(-15).join('\n')}`);
+      throw new Error(
+        `${shown}: exit ${code ?? signal}\n${stderr.trim().split('\n').slice(-15).join('\n')}`,
+      );
     }
     return { code, stdout, stderr };
   };

@@ -11,7 +11,19 @@
  * Dockerfiles through their NODE_IMAGE argument and compose's `image:` (standin.override.yml).
  * The rootfs tarball and the images stay in the cache, so a repeat run rebuilds nothing.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, lstatSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  lstatSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Runner } from './run-command.ts';
@@ -51,9 +63,10 @@ export function debianSources(files: Array<{ name: string; text: string }>): str
       }
     } else {
       for (const line of text.split('\n')) {
-        const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian(?:-security)?\/?)\s+(bookworm\S*)\s+(.+)$/.exec(
-          line.trim(),
-        );
+        const m =
+          /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian(?:-security)?\/?)\s+(bookworm\S*)\s+(.+)$/.exec(
+            line.trim(),
+          );
         if (!m) continue;
         stanzas.push(
           `Types: deb\nURIs: ${m[1]}\nSuites: ${m[2]}\nComponents: ${m[3]}\n` +
@@ -116,7 +129,10 @@ async function ensureDebian(options: StandinOptions): Promise<void> {
       // The machine's own Debian sources (updates and security included), as the official
       // image has them; no package lists or downloaded packages kept.
       if (sources.length > 0) {
-        writeFileSync(join(rootfs, 'etc/apt/sources.list.d/debian.sources'), `${sources.join('\n\n')}\n`);
+        writeFileSync(
+          join(rootfs, 'etc/apt/sources.list.d/debian.sources'),
+          `${sources.join('\n\n')}\n`,
+        );
         rmSync(join(rootfs, 'etc/apt/sources.list'), { force: true });
       }
       await run('chroot', [rootfs, 'apt-get', 'clean'], { echo: false });
