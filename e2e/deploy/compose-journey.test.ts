@@ -112,7 +112,7 @@ describe('scripts/npm-env.sh', () => {
     const [vars, ...files] = r.stdout.split('\n');
     const [registry, nodedir, userconfig, ca] = vars!.split('|');
     expect([registry, nodedir]).toEqual(['https://mirror.example/', '/usr/local']);
-    expect(files.join("\n")).toBe(`always-auth=true\n${PROXY_CA}\n`);
+    expect(files.join('\n')).toBe(`always-auth=true\n${PROXY_CA}\n`);
     expect(existsSync(userconfig!)).toBe(false);
     expect(existsSync(ca!)).toBe(false);
   });

@@ -14,7 +14,7 @@
  * which `npm test` counts as skipped. COMPOSE_JOURNEY=0 skips it on purpose.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -215,6 +215,23 @@ export const STEPS: JourneyStep[] = [
   },
 ];
 
+/** Whether the process that took the lock still runs (a lock just taken counts as held). */
+function lockHeld(lock: string): { held: boolean; holder: string } {
+  const pidFile = join(lock, 'pid');
+  const holder = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+  if (!/^\d+$/.test(holder)) {
+    // Its taker writes the pid right after mkdir: only an old lock without one is stale.
+    const age = existsSync(lock) ? Date.now() - statSync(lock).mtimeMs : Infinity;
+    return { held: age < 60_000, holder: 'unknown' };
+  }
+  try {
+    process.kill(Number(holder), 0);
+    return { held: true, holder };
+  } catch {
+    return { held: false, holder };
+  }
+}
+
 /** A lock on the cache: one journey (one dockerd on the data root) at a time on this machine. */
 async function lockCache(run: Runner): Promise<() => void> {
   const lock = join(CACHE, 'lock');
@@ -226,22 +243,16 @@ async function lockCache(run: Runner): Promise<() => void> {
       return () => rmSync(lock, { recursive: true, force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(readFileSync(join(lock, 'pid'), 'utf8') || 0);
-      let alive = false;
-      try {
-        if (holder > 0) process.kill(holder, 0);
-        alive = holder > 0;
-      } catch {
-        alive = false;
-      }
-      if (!alive) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`${lock} held by pid ${holder} for 30 min`);
-      run.log(`waiting for ${lock} (pid ${holder})`);
-      await sleep(5_000);
     }
+    const { held, holder } = lockHeld(lock);
+    if (!held) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`${lock} held by pid ${holder} for 30 min`);
+    console.log(`  waiting for ${lock} (held by pid ${holder})`);
+    run.log(`waiting for ${lock} (pid ${holder})`);
+    await sleep(10_000);
   }
 }
 
