@@ -9,7 +9,7 @@
  * reach beyond that network. Builds that need the package registries run on the host's network
  * (`build.network: host`), reaching exactly what the machine itself reaches.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -45,6 +45,20 @@ function ping(socketPath: string): Promise<boolean> {
     req.on('timeout', () => req.destroy());
     req.end();
   });
+}
+
+/** Mount points at or below `dir`, deepest first (from /proc/mounts; octal escapes undone). */
+function mountsUnder(dir: string): string[] {
+  if (!existsSync('/proc/mounts')) return [];
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((line) =>
+      (line.split(' ')[1] ?? '').replace(/\\(\d{3})/g, (_, o: string) =>
+        String.fromCharCode(parseInt(o, 8)),
+      ),
+    )
+    .filter((mount) => mount === dir || mount.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
 }
 
 function alive(pid: number): boolean {
@@ -91,14 +105,21 @@ export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
     const containerd = existsSync(containerdPidFile)
       ? Number(readFileSync(containerdPidFile, 'utf8').trim())
       : undefined;
-    if (alive(pid)) process.kill(pid, 'SIGTERM');
-    for (let waited = 0; alive(pid) && waited < 60_000; waited += 250) await sleep(250);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    // Our own child: its exit event (not kill(pid, 0), which a zombie passes) says it is gone.
+    const running = () => exitCode === null;
+    if (running()) process.kill(pid, 'SIGTERM');
+    for (let waited = 0; running() && waited < 60_000; waited += 250) await sleep(250);
+    if (running()) process.kill(pid, 'SIGKILL');
+    for (let waited = 0; running() && waited < 5_000; waited += 250) await sleep(250);
     // The engine stops the containerd it started; make sure, by its own pid file.
     for (let waited = 0; containerd && alive(containerd) && waited < 10_000; waited += 250) {
       await sleep(250);
     }
     if (containerd && alive(containerd)) process.kill(containerd, 'SIGKILL');
+    // dockerd 20.10 leaves its default network namespace mounted in the exec root.
+    for (const mount of mountsUnder(runDir)) {
+      spawnSync('umount', ['-l', mount], { stdio: 'ignore' });
+    }
   };
 
   const deadline = Date.now() + startTimeoutMs;

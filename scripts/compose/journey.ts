@@ -321,7 +321,7 @@ async function main(): Promise<number> {
     await timed(
       'docker-compose build (mirror build arguments from this machine’s npm settings)',
       () =>
-        run('docker-compose', ['build', ...buildArgFlags(npmArgs)], { env, timeoutMs: 1_500_000 }),
+        run('docker-compose', ['build', ...buildArgFlags(npmArgs)], { env, timeoutMs: 2_700_000 }),
     );
     await timed('docker-compose up -d, every service healthy', async () => {
       await run('docker-compose', ['up', '-d', '--no-build'], { env, timeoutMs: 300_000 });

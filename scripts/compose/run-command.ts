@@ -32,12 +32,17 @@ export interface Runner {
 
 /** A runner that logs to `logFile` and prints with `prefix`. */
 export function createRunner(logFile: string, prefix = '  '): Runner {
+  const started = Date.now();
+  // The log file gets the time since the start on every line: where a slow run spent it.
   const log = (line: string) => {
-    appendFileSync(logFile, `${line}\n`);
+    const at = ((Date.now() - started) / 1000).toFixed(1).padStart(7);
+    appendFileSync(logFile, `${at} ${line}\n`);
   };
   const run = async (cmd: string, args: string[], options: RunOptions = {}): Promise<RunResult> => {
     const { env, cwd, timeoutMs = 600_000, echo = true, input, allowFailure = false } = options;
-    const shown = [cmd, ...args.map((a) => (a.length > 80 ? `${a.slice(0, 40)}…` : a))].join(' ');
+    const shown = [cmd, ...args.map((a) => (a.length > 80 ? `${a.slice(0, 40)}…` : a))]
+      .join(' ')
+      .replace(/\n/g, '\\n');
     log(`$ ${shown}`);
     if (echo) console.log(`${prefix}$ ${shown}`);
     const child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: 'pipe' });

@@ -22,8 +22,10 @@ import {
   rmSync,
   symlinkSync,
   lstatSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Runner } from './run-command.ts';
@@ -181,36 +183,82 @@ export function nodePrefix(): string {
   return dirname(dirname(process.execPath));
 }
 
+const KEY_LABEL = 'org.metrics-pipeline.standin-key';
+
+/** What a stand-in is built from: its recipe files, the Debian image, this machine's Node. */
+function standinKey(debianId: string): string {
+  const hash = createHash('sha256').update(debianId).update(process.version);
+  const npmPackage = join(nodePrefix(), 'lib/node_modules/npm/package.json');
+  if (existsSync(npmPackage)) hash.update(readFileSync(npmPackage));
+  for (const file of readdirSync(STANDIN_DIR, { recursive: true, encoding: 'utf8' }).sort()) {
+    const path = join(STANDIN_DIR, file);
+    if (statSync(path).isFile()) hash.update(file).update(readFileSync(path));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function labelOf(run: Runner, env: NodeJS.ProcessEnv, image: string) {
+  const r = await run(
+    'docker',
+    ['image', 'inspect', '--format', `{{index .Config.Labels "${KEY_LABEL}"}}`, image],
+    { env, echo: false, allowFailure: true },
+  );
+  return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
 export async function buildStandins(options: StandinOptions): Promise<Standins> {
   const { run, env, workDir } = options;
   await ensureDebian(options);
   const buildEnv = { ...env, DOCKER_BUILDKIT: '0' };
+  const debianId = (
+    await run('docker', ['image', 'inspect', '--format', '{{.Id}}', DEBIAN_IMAGE], {
+      env,
+      echo: false,
+    })
+  ).stdout.trim();
+  // Rebuilt only when their recipe, the Debian image or this machine's Node changed.
+  const key = standinKey(debianId);
+  const label = ['--label', `${KEY_LABEL}=${key}`];
 
-  const context = nodeContext(workDir);
-  const node = `metrics-standin/node:${context.version}-${DEBIAN_SUITE}`;
-  await run(
-    'docker',
-    ['build', '--quiet', '--build-arg', `DEBIAN_IMAGE=${DEBIAN_IMAGE}`, '-t', node, context.dir],
-    { env: buildEnv, timeoutMs: 600_000 },
-  );
-  rmSync(context.dir, { recursive: true, force: true });
+  const node = `metrics-standin/node:${process.versions.node}-${DEBIAN_SUITE}`;
+  if ((await labelOf(run, env, node)) !== key) {
+    const context = nodeContext(workDir);
+    await run(
+      'docker',
+      [
+        'build',
+        '--quiet',
+        ...label,
+        '--build-arg',
+        `DEBIAN_IMAGE=${DEBIAN_IMAGE}`,
+        '-t',
+        node,
+        context.dir,
+      ],
+      { env: buildEnv, timeoutMs: 600_000 },
+    );
+    rmSync(context.dir, { recursive: true, force: true });
+  }
 
   const nginx = `metrics-standin/nginx:debian-${DEBIAN_SUITE}`;
-  await run(
-    'docker',
-    [
-      'build',
-      '--quiet',
-      '--network=host',
-      '--build-arg',
-      `DEBIAN_IMAGE=${DEBIAN_IMAGE}`,
-      '-f',
-      join(STANDIN_DIR, 'nginx.Dockerfile'),
-      '-t',
-      nginx,
-      STANDIN_DIR,
-    ],
-    { env: buildEnv, timeoutMs: 900_000 },
-  );
+  if ((await labelOf(run, env, nginx)) !== key) {
+    await run(
+      'docker',
+      [
+        'build',
+        '--quiet',
+        ...label,
+        '--network=host',
+        '--build-arg',
+        `DEBIAN_IMAGE=${DEBIAN_IMAGE}`,
+        '-f',
+        join(STANDIN_DIR, 'nginx.Dockerfile'),
+        '-t',
+        nginx,
+        STANDIN_DIR,
+      ],
+      { env: buildEnv, timeoutMs: 900_000 },
+    );
+  }
   return { node, nginx };
 }
