@@ -29,7 +29,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SKIPPED = 77;
 const PROJECT = 'metricsjourney';
 const CACHE = process.env.COMPOSE_JOURNEY_CACHE ?? '/var/cache/metrics-pipeline-docker';
-const RESULTS = join(ROOT, 'test-results/compose-journey');
+const RESULTS = process.env.COMPOSE_JOURNEY_RESULTS ?? join(ROOT, 'test-results/compose-journey');
 
 /** What every step gets. */
 export interface JourneyContext {
@@ -169,6 +169,7 @@ export const STEPS: JourneyStep[] = [
           env: {
             ...project.env,
             COMPOSE_JOURNEY_URL: url,
+            COMPOSE_JOURNEY_RESULTS: RESULTS,
             PLAYWRIGHT_JSON_OUTPUT_NAME: join(RESULTS, 'playwright.json'),
           },
           timeoutMs: 600_000,
@@ -280,8 +281,8 @@ async function main(): Promise<number> {
   };
 
   // A short run folder: unix socket paths under it must stay below 108 bytes.
-  let runDir = resolve(ROOT, '.run/compose-journey');
-  if (runDir.length > 48) runDir = `/tmp/metrics-journey-${process.pid}`;
+  let runDir = resolve(ROOT, `.run/compose-journey-${process.pid}`);
+  if (runDir.length > 56) runDir = `/tmp/metrics-journey-${process.pid}`;
   rmSync(runDir, { recursive: true, force: true });
   const unlock = await lockCache(run);
   let dockerd: Dockerd | undefined;
