@@ -183,8 +183,6 @@ export function nodePrefix(): string {
   return dirname(dirname(process.execPath));
 }
 
-const KEY_LABEL = 'org.metrics-pipeline.standin-key';
-
 /** What a stand-in is built from: its recipe files, the Debian image, this machine's Node. */
 function standinKey(debianId: string): string {
   const hash = createHash('sha256').update(debianId).update(process.version);
@@ -197,57 +195,64 @@ function standinKey(debianId: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-async function labelOf(run: Runner, env: NodeJS.ProcessEnv, image: string) {
-  const r = await run(
-    'docker',
-    ['image', 'inspect', '--format', `{{index .Config.Labels "${KEY_LABEL}"}}`, image],
-    { env, echo: false, allowFailure: true },
-  );
+/**
+ * The key each stand-in was last built from, kept beside the engine's data root rather than in
+ * a label: a label would change the image id, and with it every build layer above it, whenever
+ * a comment of the recipe changed.
+ */
+function builtKeys(cacheDir: string): Record<string, { key: string; id: string }> {
+  const file = join(cacheDir, 'standin-keys.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, { key: string; id: string }>;
+  } catch {
+    return {};
+  }
+}
+
+async function imageId(run: Runner, env: NodeJS.ProcessEnv, image: string) {
+  const r = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], {
+    env,
+    echo: false,
+    allowFailure: true,
+  });
   return r.code === 0 ? r.stdout.trim() : undefined;
 }
 
 export async function buildStandins(options: StandinOptions): Promise<Standins> {
-  const { run, env, workDir } = options;
+  const { run, env, workDir, cacheDir } = options;
   await ensureDebian(options);
   const buildEnv = { ...env, DOCKER_BUILDKIT: '0' };
-  const debianId = (
-    await run('docker', ['image', 'inspect', '--format', '{{.Id}}', DEBIAN_IMAGE], {
-      env,
-      echo: false,
-    })
-  ).stdout.trim();
   // Rebuilt only when their recipe, the Debian image or this machine's Node changed.
-  const key = standinKey(debianId);
-  const label = ['--label', `${KEY_LABEL}=${key}`];
+  const key = standinKey((await imageId(run, env, DEBIAN_IMAGE))!);
+  const keys = builtKeys(cacheDir);
+  const current = async (image: string) => {
+    const id = await imageId(run, env, image);
+    return id !== undefined && keys[image]?.key === key && keys[image]?.id === id;
+  };
+  const remember = async (image: string) => {
+    keys[image] = { key, id: (await imageId(run, env, image))! };
+    writeFileSync(join(cacheDir, 'standin-keys.json'), `${JSON.stringify(keys, null, 2)}\n`);
+  };
 
   const node = `metrics-standin/node:${process.versions.node}-${DEBIAN_SUITE}`;
-  if ((await labelOf(run, env, node)) !== key) {
+  if (!(await current(node))) {
     const context = nodeContext(workDir);
     await run(
       'docker',
-      [
-        'build',
-        '--quiet',
-        ...label,
-        '--build-arg',
-        `DEBIAN_IMAGE=${DEBIAN_IMAGE}`,
-        '-t',
-        node,
-        context.dir,
-      ],
+      ['build', '--quiet', '--build-arg', `DEBIAN_IMAGE=${DEBIAN_IMAGE}`, '-t', node, context.dir],
       { env: buildEnv, timeoutMs: 600_000 },
     );
     rmSync(context.dir, { recursive: true, force: true });
+    await remember(node);
   }
 
   const nginx = `metrics-standin/nginx:debian-${DEBIAN_SUITE}`;
-  if ((await labelOf(run, env, nginx)) !== key) {
+  if (!(await current(nginx))) {
     await run(
       'docker',
       [
         'build',
         '--quiet',
-        ...label,
         '--network=host',
         '--build-arg',
         `DEBIAN_IMAGE=${DEBIAN_IMAGE}`,
@@ -259,6 +264,7 @@ export async function buildStandins(options: StandinOptions): Promise<Standins> 
       ],
       { env: buildEnv, timeoutMs: 900_000 },
     );
+    await remember(nginx);
   }
   return { node, nginx };
 }

@@ -17,7 +17,8 @@ RUN groupadd --system --gid 101 nginx \
     && ln -sf /dev/stdout /var/log/nginx/access.log \
     && ln -sf /dev/stderr /var/log/nginx/error.log
 COPY nginx.conf /etc/nginx/nginx.conf
-# The official image's entrypoint scripts, unchanged (nginxinc/docker-nginx, BSD-2-Clause).
+# The official image's entrypoint scripts, unchanged (nginxinc/docker-nginx, BSD-2-Clause:
+# nginx-entrypoint/LICENSE).
 COPY nginx-entrypoint/docker-entrypoint.sh /
 COPY nginx-entrypoint/20-envsubst-on-templates.sh /docker-entrypoint.d/
 RUN nginx -t

@@ -8,7 +8,7 @@ RUN groupadd --gid 1000 node \
     && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
 COPY root/ /
 RUN node --version && npm --version
-# The official image's entrypoint, unchanged (nodejs/docker-node, MIT).
+# The official image's entrypoint, unchanged (nodejs/docker-node, MIT: node-entrypoint.LICENSE).
 COPY node-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["node"]
