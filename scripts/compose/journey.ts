@@ -288,6 +288,23 @@ async function main(): Promise<number> {
   let dockerd: Dockerd | undefined;
   let project: ComposeProject | undefined;
   let failure: unknown;
+  // Ctrl-C or a cancelled CI job: the engine runs detached (its own process group), so stop the
+  // project and the engine here, or they would outlive the journey.
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\ncompose journey: ${signal}, stopping the project and the engine`);
+    void (async () => {
+      await project?.compose(['down', '-v', '--timeout', '10'], {}, 60_000).catch(() => '');
+      await dockerd?.stop();
+      rmSync(runDir, { recursive: true, force: true });
+      unlock();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    })();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     dockerd = await timed('private dockerd', () =>
       startDockerd({ dataRoot: join(CACHE, 'data-root'), runDir }),
