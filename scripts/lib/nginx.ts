@@ -8,7 +8,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   accessSync,
   chmodSync,
+  chownSync,
   constants,
+  copyFileSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -27,8 +29,76 @@ export const TEMPLATE_VARIABLES = [
   'NGINX_LISTEN',
   'FRONTEND_UPSTREAM',
   'BROADCASTER_UPSTREAM',
+  ...(['INGRESS_AUTH', 'INGRESS_AUTH_USER_FILE', 'INGRESS_TLS', 'INGRESS_SECRET'] as const),
 ] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
+
+// ---- access control and TLS (issue 16; docs/security.md) ------------------------------------
+
+/** The realm browsers show in their login prompt. */
+export const AUTH_REALM = 'Metrics dashboard';
+/** `Strict-Transport-Security` the ingress sends over HTTPS (two years, as hstspreload asks). */
+export const HSTS = 'max-age=63072000';
+
+/** What turns the ingress's lock and TLS on; everything absent leaves it open on plain HTTP. */
+export interface IngressSecurity {
+  /** htpasswd file (apr1, bcrypt entries) as nginx reads it: basic auth on all but /healthz. */
+  authUserFile?: string;
+  /** Certificate chain and key (PEM): HTTPS on `tlsListen`, plain HTTP redirects to it. */
+  tls?: { cert: string; key: string };
+  /** `port` or `address:port` of the HTTPS listener (with `tls`). */
+  tlsListen?: string;
+  /** The HTTPS port browsers are redirected to (what is published, with `tls`). */
+  httpsPort?: number;
+  /** Added as `X-Ingress-Secret` to proxied `/socket.io/` requests; the broadcaster checks it. */
+  secret?: string;
+}
+
+/**
+ * The template's access-control and TLS variables. The container derives the same values in
+ * nginx/docker-entrypoint.d/15-ingress-security.envsh (a contract test runs both).
+ */
+export function ingressSecurityVars(
+  security: IngressSecurity = {},
+): Record<'INGRESS_AUTH' | 'INGRESS_AUTH_USER_FILE' | 'INGRESS_TLS' | 'INGRESS_SECRET', string> {
+  const { authUserFile, tls } = security;
+  let tlsDirectives = '# TLS off: no certificate given';
+  if (tls) {
+    if (!security.tlsListen || !security.httpsPort) {
+      throw new Error('TLS needs tlsListen and httpsPort');
+    }
+    tlsDirectives =
+      `listen ${security.tlsListen} ssl http2; ` +
+      `ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key}; ` +
+      `add_header Strict-Transport-Security "${HSTS}" always; ` +
+      `if ($ingress_plain_http) { return 301 https://$host:${security.httpsPort}$request_uri; }`;
+  }
+  return {
+    INGRESS_AUTH: authUserFile ? AUTH_REALM : 'off',
+    INGRESS_AUTH_USER_FILE: authUserFile ?? '/dev/null',
+    INGRESS_TLS: tlsDirectives,
+    INGRESS_SECRET: security.secret ?? '',
+  };
+}
+
+/**
+ * Copies the htpasswd file into nginx's prefix, readable by the worker processes only: they
+ * read it on every request, and when nginx starts as root they run as `nobody`, which cannot
+ * read a file in a user's home or a 0700 temporary directory.
+ */
+function workerReadableCopy(source: string, dir: string): string {
+  const copy = join(dir, 'htpasswd');
+  copyFileSync(source, copy);
+  chmodSync(copy, 0o600);
+  if (process.getuid?.() === 0) {
+    const id = (flag: string) =>
+      Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
+    const [uid, gid] = [id('-u'), id('-g')];
+    if (Number.isInteger(uid) && Number.isInteger(gid)) chownSync(copy, uid, gid);
+  }
+  return copy;
+}
+// ---- end of access control and TLS ------------------------------------------------------------
 
 /**
  * Fills the template exactly as `envsubst '${NGINX_LISTEN} ${FRONTEND_UPSTREAM} …'` does (the
@@ -81,6 +151,8 @@ export interface NginxConfigOptions {
    * Node the child's stdout is a socket, which nginx cannot open by path.
    */
   accessLog?: string;
+  /** Basic auth, TLS and the broadcaster's secret (issue 16); absent: open, plain HTTP. */
+  security?: Omit<IngressSecurity, 'authUserFile'> & { authFile?: string };
 }
 
 /**
@@ -93,12 +165,17 @@ export function writeNginxConfig(options: NginxConfigOptions): string {
   mkdirSync(join(dir, 'temp'), { recursive: true });
   // Workers run as `nobody` when nginx starts as root: they must be able to reach the temp paths.
   chmodSync(dir, 0o755);
+  const { authFile, ...security } = options.security ?? {};
   writeFileSync(
     join(dir, 'default.conf'),
     renderTemplate({
       NGINX_LISTEN: options.listen,
       FRONTEND_UPSTREAM: options.frontendUpstream,
       BROADCASTER_UPSTREAM: options.broadcasterUpstream,
+      ...ingressSecurityVars({
+        ...security,
+        authUserFile: authFile ? workerReadableCopy(authFile, dir) : undefined,
+      }),
     }),
   );
   const mimeTypes = [
@@ -148,6 +225,8 @@ export interface NginxProcess {
   dir: string;
   port: number;
   url: string;
+  /** With TLS: `https://<probe host>:<httpsPort>`, where plain HTTP redirects to. */
+  httpsUrl: string | undefined;
   pid: number;
   child: ChildProcess;
   output: string[];
@@ -220,6 +299,9 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxProce
     dir: options.dir,
     port: options.port,
     url,
+    httpsUrl: options.security?.tls
+      ? `https://${options.probeHost ?? '127.0.0.1'}:${options.security.httpsPort}`
+      : undefined,
     pid: child.pid!,
     child,
     output,
