@@ -51,6 +51,10 @@ export function createBasicAuthGate(options: BasicAuthGateOptions): BasicAuthGat
   return {
     async check(req) {
       const address = req.socket.remoteAddress ?? 'unknown';
+      // A full bucket: no password is checked at all, so a 429 tells a guesser nothing.
+      if (limiter.full(address, now())) {
+        return { ok: false, status: 429, headers: { 'Retry-After': '1' } };
+      }
       const header = req.headers.authorization;
       if (!header) return fail(address);
       const key = createHash('sha256').update(header).digest('base64');

@@ -3,7 +3,9 @@
  * as the nginx template's `limit_req zone=ingress_auth_fail burst=200 delay=5` at `rate=1r/s`,
  * so both ingresses slow a guesser alike: each failure adds one to its address's bucket, which
  * drains at `ratePerSecond`; a failure finding more than `delay` in the bucket waits until the
- * excess has drained, one finding more than `burst` is refused at once (HTTP 429).
+ * excess has drained, one finding more than `burst` is refused at once (HTTP 429). The fallback
+ * has no per-address connection limit to keep a guesser below the burst, as nginx's
+ * `limit_conn` does, so it refuses a full bucket's requests before their password is checked.
  *
  * Pure: the caller passes `now` (ms) and carries out the verdict.
  */
@@ -31,6 +33,8 @@ interface Bucket {
 export interface FailureLimiter {
   /** Records a failure from `address` and says how to answer it. */
   fail(address: string, now: number): FailureVerdict;
+  /** Whether a failure from `address` now would be refused: its bucket is full. */
+  full(address: string, now: number): boolean;
   /** Addresses with something left in their bucket (drained ones are forgotten). */
   readonly size: number;
 }
@@ -56,6 +60,10 @@ export function createFailureLimiter(limits: FailureLimits = NGINX_FAILURE_LIMIT
       buckets.set(address, { excess, at: now });
       const over = excess - limits.delay;
       return { kind: 'delay', ms: over > 0 ? Math.ceil((over * 1000) / limits.ratePerSecond) : 0 };
+    },
+    full(address, now) {
+      const bucket = buckets.get(address);
+      return bucket !== undefined && drained(bucket, now) + 1 > limits.burst;
     },
     get size() {
       return buckets.size;
