@@ -14,9 +14,12 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exitOf, splitLines, stopper, type ExitResult } from './child-process.ts';
 
@@ -82,12 +85,28 @@ export function ingressSecurityVars(
 }
 
 /**
- * Copies the htpasswd file into nginx's prefix, readable by the worker processes only: they
- * read it on every request, and when nginx starts as root they run as `nobody`, which cannot
- * read a file in a user's home or a 0700 temporary directory.
+ * Where nginx's workers read the htpasswd copy of the prefix `dir`: a directory of its own under
+ * the system's temporary directory, because workers read the file on every request and, when
+ * nginx starts as root, run as `nobody`, who cannot pass through a user's home or a 0700
+ * temporary directory (where the prefix and the user's file may well be). Removed when nginx
+ * exits (`startNginx`); `removeAuthCopy` for a config that was only tested.
  */
+export function authCopyDir(dir: string): string {
+  const id = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
+  return join(tmpdir(), `metrics-ingress-auth-${id}`);
+}
+
+export function removeAuthCopy(dir: string): void {
+  rmSync(authCopyDir(dir), { recursive: true, force: true });
+}
+
+/** Copies the htpasswd file where the workers, and only they, can read it (see `authCopyDir`). */
 function workerReadableCopy(source: string, dir: string): string {
-  const copy = join(dir, 'htpasswd');
+  const copyDir = authCopyDir(dir);
+  mkdirSync(copyDir, { recursive: true, mode: 0o711 });
+  chmodSync(copyDir, 0o711);
+  const copy = join(copyDir, 'htpasswd');
+  rmSync(copy, { force: true });
   copyFileSync(source, copy);
   chmodSync(copy, 0o600);
   if (process.getuid?.() === 0) {
@@ -258,6 +277,7 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxProce
   });
   const output: string[] = [];
   const exited = exitOf(child);
+  if (options.security?.authFile) void exited.then(() => removeAuthCopy(options.dir));
   for (const stream of [child.stdout!, child.stderr!]) {
     splitLines(stream, (line) => {
       output.push(line);
