@@ -245,7 +245,9 @@ function resolvedTemplateValue(value: string): string {
 
 /** Variables the last stage of a service's Dockerfile sets with `ENV` (e.g. `HOST=0.0.0.0`). */
 function imageEnv(service: string): Record<string, string> {
-  const runtime = parseDockerfile(read(compose.services[service]!.build!.dockerfile)).stages.at(-1)!;
+  const runtime = parseDockerfile(read(compose.services[service]!.build!.dockerfile)).stages.at(
+    -1,
+  )!;
   const env: Record<string, string> = {};
   for (const { keyword, args } of runtime.instructions) {
     if (keyword !== 'ENV') continue;

@@ -203,7 +203,12 @@ describe('createBasicAuthGate', () => {
 
   it('challenges without credentials and with wrong ones, lets the right ones in', async () => {
     const gate = createBasicAuthGate({ htpasswd, realm: 'R' });
-    for (const header of [undefined, basic({ user: 'ops', pass: 'x' }), 'Bearer abc', 'Basic ???']) {
+    for (const header of [
+      undefined,
+      basic({ user: 'ops', pass: 'x' }),
+      'Bearer abc',
+      'Basic ???',
+    ]) {
       expect(await gate.check(request(header))).toEqual({
         ok: false,
         status: 401,
@@ -220,7 +225,12 @@ describe('createBasicAuthGate', () => {
       users: htpasswd.users,
       verify: (user: string, pass: string) => (checks++, htpasswd.verify(user, pass)),
     };
-    const gate = createBasicAuthGate({ htpasswd: counting, realm: 'R', now: () => now, cacheMs: 1_000 });
+    const gate = createBasicAuthGate({
+      htpasswd: counting,
+      realm: 'R',
+      now: () => now,
+      cacheMs: 1_000,
+    });
     for (let i = 0; i < 3; i++) expect((await gate.check(request(basic(auth.apr1)))).ok).toBe(true);
     expect(checks).toBe(1);
     now = 2_000;

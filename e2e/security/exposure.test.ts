@@ -95,7 +95,9 @@ async function startNpmStart(args: string[], env: Record<string, string>): Promi
     splitLines(child.stderr!, onLine);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`npm start exited (code ${code}) before it was ready:\n${output.join('\n')}`));
+      reject(
+        new Error(`npm start exited (code ${code}) before it was ready:\n${output.join('\n')}`),
+      );
     });
   });
   return { child, output, httpPort, httpsPort };
@@ -263,8 +265,9 @@ describe.skipIf(skipReason).each(MODES)('npm start, locked and on HTTPS, with $n
     async () => {
       const ca = cert.ca;
       for (const transports of [['websocket'], ['polling']] as const) {
-        await expect(connect(https, { transports: [...transports] as ['websocket'], ca })).rejects
-          .toThrow();
+        await expect(
+          connect(https, { transports: [...transports] as ['websocket'], ca }),
+        ).rejects.toThrow();
         const { socket, servers } = await connect(https, {
           transports: [...transports] as ['websocket'],
           ca,

@@ -94,12 +94,22 @@ export function get(
   return new Promise((resolve, reject) => {
     const req = send(
       target,
-      { headers: options.headers, ca: options.ca, agent: false, timeout: options.timeoutMs ?? 30_000 },
+      {
+        headers: options.headers,
+        ca: options.ca,
+        agent: false,
+        timeout: options.timeoutMs ?? 30_000,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
         res.on('end', () =>
-          resolve({ status: res.statusCode!, headers: res.headers, body, ms: Date.now() - started }),
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body,
+            ms: Date.now() - started,
+          }),
         );
         res.on('error', reject);
       },
@@ -143,7 +153,10 @@ function hexAddress(hex: string): string {
   }
   // IPv6: four little-endian 32-bit words.
   const words = hex.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(''));
-  const groups = words.join('').match(/.{4}/g)!.map((g) => g.replace(/^0+(?=.)/, ''));
+  const groups = words
+    .join('')
+    .match(/.{4}/g)!
+    .map((g) => g.replace(/^0+(?=.)/, ''));
   const text = groups.join(':');
   if (text === '0:0:0:0:0:0:0:0') return '::';
   if (text === '0:0:0:0:0:0:0:1') return '::1';
@@ -163,7 +176,7 @@ export function listeningSockets(pids: readonly number[]): ListeningSocket[] {
   }
   const sockets: ListeningSocket[] = [];
   for (const pid of pids) {
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
     } catch {

@@ -80,9 +80,7 @@ test.describe('a locked ingress', () => {
     stack = undefined;
   });
 
-  test('nginx asks for credentials and the dashboard goes live with them', async ({
-    browser,
-  }) => {
+  test('nginx asks for credentials and the dashboard goes live with them', async ({ browser }) => {
     stack = await startStack({ serverCount: 3, security: { authFile: auth.path } });
     await expectLockedThenLive(browser, stack.url);
   });
@@ -121,7 +119,8 @@ test.describe('a locked ingress', () => {
     expect(page.url()).toBe(`${httpsUrl}/`);
     await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'live');
     expect(sockets.length).toBeGreaterThan(0);
-    for (const url of sockets) expect(url).toMatch(new RegExp(`^wss://127\\.0\\.0\\.1:\\d+/socket\\.io/`));
+    for (const url of sockets)
+      expect(url).toMatch(new RegExp(`^wss://127\\.0\\.0\\.1:\\d+/socket\\.io/`));
     const hsts = await page.evaluate(async () => {
       const res = await fetch('/', { cache: 'no-store' });
       return res.headers.get('strict-transport-security');

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createIngressCheck, INGRESS_SECRET_HEADER } from '../src/ingress-secret.js';
-import { connectClient, counter, startBroadcaster, type RunningBroadcaster } from './helpers/harness.js';
+import {
+  connectClient,
+  counter,
+  startBroadcaster,
+  type RunningBroadcaster,
+} from './helpers/harness.js';
 
 const SECRET = 'a3f1c0ffee5eed5a1t0123456789abcd';
 

@@ -11,8 +11,7 @@ import { createFailureLimiter, type FailureLimiter } from './failure-limiter.ts'
 import type { Htpasswd } from './htpasswd.ts';
 
 export type GateVerdict =
-  | { ok: true; user: string }
-  | { ok: false; status: 401 | 429; headers: Record<string, string> };
+  { ok: true; user: string } | { ok: false; status: 401 | 429; headers: Record<string, string> };
 
 export interface BasicAuthGate {
   check(req: IncomingMessage): Promise<GateVerdict>;
@@ -43,7 +42,8 @@ export function createBasicAuthGate(options: BasicAuthGateOptions): BasicAuthGat
 
   const fail = async (address: string): Promise<GateVerdict> => {
     const verdict = limiter.fail(address, now());
-    if (verdict.kind === 'reject') return { ok: false, status: 429, headers: { 'Retry-After': '1' } };
+    if (verdict.kind === 'reject')
+      return { ok: false, status: 429, headers: { 'Retry-After': '1' } };
     if (verdict.ms > 0) await new Promise((resolve) => setTimeout(resolve, verdict.ms));
     return { ok: false, status: 401, headers: challenge };
   };

@@ -7,8 +7,12 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import md5 from 'apache-md5';
+import apacheMd5 from 'apache-md5';
 import bcrypt from 'bcryptjs';
+
+// The package's typings declare an ES default export for its CommonJS `module.exports = fn`;
+// at run time the default import is that function.
+const md5 = apacheMd5 as unknown as (password: string, salt?: string) => string;
 
 export type HashKind = 'apr1' | 'bcrypt';
 

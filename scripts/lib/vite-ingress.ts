@@ -159,7 +159,10 @@ export async function startPreviewIngress(options: ViteIngressOptions): Promise<
   // As the template's `proxy_set_header`: the secret replaces whatever a client sent under that
   // name, and the browser's credentials stay here.
   const toBroadcaster: ProxyOptions['configure'] = (proxy) => {
-    const rewrite = (proxyReq: { setHeader(n: string, v: string): void; removeHeader(n: string): void }) => {
+    const rewrite = (proxyReq: {
+      setHeader(n: string, v: string): void;
+      removeHeader(n: string): void;
+    }) => {
       proxyReq.removeHeader('authorization');
       if (security.secret) proxyReq.setHeader(INGRESS_SECRET_HEADER, security.secret);
       else proxyReq.removeHeader(INGRESS_SECRET_HEADER);

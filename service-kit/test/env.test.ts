@@ -98,7 +98,8 @@ describe('listenHost', () => {
   });
 
   it('says what was expected', () => {
-    expect(() => parseEnv({ HOST: { schema: listenHost, fallback: '127.0.0.1' } }, { HOST: 'x' }))
-      .toThrow(/HOST: expected an IP address to listen on, such as 127.0.0.1/);
+    expect(() =>
+      parseEnv({ HOST: { schema: listenHost, fallback: '127.0.0.1' } }, { HOST: 'x' }),
+    ).toThrow(/HOST: expected an IP address to listen on, such as 127.0.0.1/);
   });
 });
