@@ -13,15 +13,19 @@ describe('static server process', () => {
   }, 30_000);
 
   // Needs the Vite build it serves (`npm test` builds before the unit step).
-  it.skipIf(!built)('serves on the port it logs and exits 0 on SIGTERM', async () => {
-    const service = await startService('frontend', { PORT: '0' }, { timeoutMs: 20_000 });
-    try {
-      const res = await fetch(`${service.url}/`);
-      expect(res.status).toBe(200);
-      expect(await res.text()).toContain('<div id="app">');
-    } finally {
-      const exit = await service.stop('SIGTERM', 10_000);
-      expect(exit).toEqual({ code: 0, signal: null });
-    }
-  }, 60_000);
+  it.skipIf(!built)(
+    'serves on the port it logs and exits 0 on SIGTERM',
+    async () => {
+      const service = await startService('frontend', { PORT: '0' }, { timeoutMs: 20_000 });
+      try {
+        const res = await fetch(`${service.url}/`);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain('<div id="app">');
+      } finally {
+        const exit = await service.stop('SIGTERM', 10_000);
+        expect(exit).toEqual({ code: 0, signal: null });
+      }
+    },
+    60_000,
+  );
 });
