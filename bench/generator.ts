@@ -9,22 +9,14 @@
  * to a bare insert into a `samples` table holding the same history.
  * Writes bench/results/generator.json.
  */
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { createApp } from '../metric-generator/src/app.js';
-import { MIGRATIONS_DIR, openDatabase } from '../metric-generator/src/db.js';
+import { openDatabase, prepareConnection } from '../metric-generator/src/db.js';
 import { fleetServers } from '../metric-generator/src/server-ids.js';
 import {
   createFleetSimulation,
@@ -198,15 +190,7 @@ function runBare(
 ): BareRun {
   const path = join(dir, `bare-${servers}-${rowsPerStatement}-${history}.db`);
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('wal_autocheckpoint = 0');
-  db.pragma('cache_size = -65536');
-  for (const f of readdirSync(MIGRATIONS_DIR)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()) {
-    db.exec(readFileSync(join(MIGRATIONS_DIR, f), 'utf8'));
-  }
+  prepareConnection(db, log);
   if (history > 0) {
     // History ends one tick before the first measured tick.
     const keys = Int32Array.from({ length: servers }, (_, i) => i + 1);

@@ -22,8 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import { asker, forkLoadClient } from './lib/load-process.js';
 import { countOf, fromSparse, maxMs, quantileMs } from './lib/ms-histogram.js';
-import { cpuPct, ensureFileLimit, procStat } from './lib/proc.js';
-import { counter } from './lib/prom-scrape.js';
+import { ensureFileLimit } from './lib/proc.js';
+import { cpuPct, procStat, rssMiB } from '../scripts/lib/proc-stats.js';
+import { counter } from '../scripts/lib/prom.js';
 import type { Command, MissedCell, Reply, Report } from './lib/soak-client.js';
 import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
@@ -51,7 +52,6 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 /** Resident memory of process `pid` in MiB. */
-const rssMb = (pid: number) => procStat(pid).rssBytes / 1024 / 1024;
 
 /** Broadcaster → generator requests that failed (timeout, network, HTTP error, bad body). */
 async function generatorRequestErrors(url: string): Promise<number> {
@@ -190,9 +190,9 @@ async function main(): Promise<void> {
       try {
         rss.push({
           at: Date.now(),
-          broadcaster: rssMb(broadcaster!.pid),
-          generator: rssMb(generator!.pid),
-          load: loads.map((p) => rssMb(p.child.pid!)),
+          broadcaster: rssMiB(broadcaster!.pid),
+          generator: rssMiB(generator!.pid),
+          load: loads.map((p) => rssMiB(p.child.pid!)),
         });
       } catch {
         // a process is gone: the run fails below
