@@ -9,10 +9,11 @@
  * to a bare insert into a `samples` table holding the same history.
  * Writes bench/results/generator.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { generatorBench } from './lib/generator-result.js';
+import { writeResult } from './lib/result.js';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { createApp } from '../metric-generator/src/app.js';
@@ -46,7 +47,6 @@ const STEADY = quick
 /** Ticks of the bare insert into a table that already holds history (slow: bounded). */
 const BARE_HISTORY_TICKS = 6;
 const SEED = 2026;
-const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-generator-'));
 
@@ -423,7 +423,6 @@ async function main() {
     `\n${seconds} s; load average before ${load.join(' ')}, after ${loadAfter.join(' ')}`,
   );
 
-  mkdirSync(RESULTS, { recursive: true });
   const roundSummary = (s: Summary) =>
     Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v, 2)])) as unknown as Summary;
   const out = {
@@ -461,8 +460,8 @@ async function main() {
     targets,
     seconds,
   };
-  writeFileSync(join(RESULTS, 'generator.json'), JSON.stringify(out, null, 2) + '\n');
-  console.log(`wrote ${join(RESULTS, 'generator.json')}`);
+  const written = generatorBench.fromJson(out);
+  console.log(`\n${written.table()}\n\nwrote ${writeResult(written)}`);
 }
 
 try {

@@ -15,10 +15,12 @@
  * measured in 1 minute buckets. Stops everything it starts. Writes bench/results/soak.json.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { soakBench } from './lib/soak-result.js';
+import { writeResult } from './lib/result.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import { asker, forkLoadClient } from './lib/load-process.js';
 import { countOf, fromSparse, maxMs, quantileMs } from './lib/ms-histogram.js';
@@ -49,7 +51,6 @@ const SEED = 2026;
 const RSS_GROWTH_LIMIT_PCT = 10;
 const FILE_LIMIT = 20_000;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 /** Resident memory of process `pid` in MiB. */
 
@@ -453,8 +454,7 @@ async function main(): Promise<void> {
       durationS: round((Date.now() - startedAt) / 1000, 0),
     };
 
-    mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'soak.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const path = writeResult(soakBench.fromJson(result));
 
     console.log(
       `\ndelivery: ${received} of ${expected} samples (client × server × tick), lost ${lost}` +
@@ -503,7 +503,7 @@ async function main(): Promise<void> {
           ]),
         ),
     );
-    console.log(`\nwrote bench/results/soak.json (${result.durationS} s)`);
+    console.log(`\nwrote ${path} (${result.durationS} s)`);
   } finally {
     await stopAll();
     process.off('SIGINT', onSignal);
