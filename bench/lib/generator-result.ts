@@ -36,7 +36,7 @@ function generatorSection(j: Json): string {
     ]);
   }
   return [
-    `Tick work of the real generator at TICK_MS = ${num(j.tickMs, 0)} (${num(j.ticksPerSize, 0)} ticks per size).`,
+    `Tick work of the real generator at TICK_MS = ${num(j.tickMs, 0)} (${num(j.ticksPerRun ?? j.ticksPerSize, 0)} ticks per size).`,
     table(
       [
         'servers',
