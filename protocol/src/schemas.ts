@@ -133,8 +133,8 @@ export const historyBatchRequestSchema = (maxIds: number) => {
       serverIds: z
         .array(serverIdSchema)
         .min(1)
-        .max(max, `at most ${max} server ids`)
-        .transform((ids) => [...new Set(ids)]),
+        .transform((ids) => [...new Set(ids)])
+        .pipe(z.array(serverIdSchema).max(max, `at most ${max} server ids`)),
       from: instantSchema.optional(),
       to: instantSchema.optional(),
       limit: z.number().int().min(1).max(HISTORY_LIMIT_MAX).optional(),
