@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [-- --only=generator,soak] [-- --summary-only] [-- --readme]`:
+ * `npm run bench [-- --full] [-- --only=generator,soak,herd] [-- --summary-only] [-- --readme]`:
  * every benchmark in sequence, each as its own child process, then one Markdown summary.
  *
  * Default: the short variants (`--quick` for generator, broadcaster and frontend; the soak's
@@ -26,7 +26,7 @@ const only = argv
   ?.slice('--only='.length)
   .split(',');
 
-const BENCHES = ['generator', 'broadcaster', 'frontend', 'soak'] as const;
+const BENCHES = ['generator', 'broadcaster', 'frontend', 'soak', 'herd'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 /** The flag each bench gets: short by default, full with `--full`. */
@@ -285,11 +285,58 @@ function soakSection(j: Json): string {
   return lines.join('\n\n');
 }
 
+function herdSection(j: Json): string {
+  const herdRows = arr(j.herds).map((h) => [
+    `${num(h.clients, 0)} × ${num(h.servers, 0)}`,
+    `${num(h.reconnected, 0)} / ${num(h.clients, 0)}`,
+    ms(h.allReconnectedMs),
+    ms(h.allBackfilledMs),
+    num(h.missingSeconds, 0),
+    num(h.refused, 0),
+    `${num(h.generatorReads, 0)} (+${num(h.sharedReads, 0)} shared)`,
+    `≤ ${ms(h.tickLagP99Ms)}`,
+    num(h.missedTicks, 0),
+  ]);
+  const floodRows = arr(j.floods).map((f) => [
+    String(f.name ?? '?'),
+    `${ms(at(f, 'tickLagMs.p50'), 1)} / ${ms(at(f, 'tickLagMs.p99'), 1)} / ${ms(at(f, 'tickLagMs.max'), 1)}`,
+    ms(f.eventLoopDelayP99Ms, 1),
+    num(f.missedTicks, 0),
+    num(f.readsPerSecond, 0),
+    Object.entries((f.statuses ?? {}) as Json)
+      .map(([s, n]) => `${s}: ${num(n, 0)}`)
+      .join(', '),
+  ]);
+  return [
+    `Broadcaster kill -9, ${num(j.outageMs, 0)} ms down, restart on its port; times from the restart's \`listening\`. Load average (1 min) ${num(at(j, 'machine.loadAverage1m.before'), 2)} → ${num(at(j, 'machine.loadAverage1m.after'), 2)}.`,
+    table(
+      [
+        'clients × servers',
+        'reconnected',
+        'all reconnected',
+        'all backfilled',
+        'missing s',
+        'refused',
+        'generator reads',
+        'tick lag p99',
+        'missed ticks',
+      ],
+      herdRows,
+    ),
+    `History flood at the generator, ${num(Number(j.floodMs) / 1000, 0)} s per scenario; tick lag from the ticker per tick (p50 / p99 / max).`,
+    table(['scenario', 'tick lag', 'loop delay p99', 'missed', 'reads/s', 'statuses'], floodRows),
+    targets(j.targets),
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
 const SECTIONS: Record<BenchName, { title: string; render: (j: Json) => string }> = {
   generator: { title: 'Generator', render: generatorSection },
   broadcaster: { title: 'Broadcaster', render: broadcasterSection },
   frontend: { title: 'Frontend', render: frontendSection },
   soak: { title: 'Soak', render: soakSection },
+  herd: { title: 'Recovery (herd and history flood)', render: herdSection },
 };
 
 function machine(): string {
