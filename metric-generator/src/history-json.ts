@@ -5,7 +5,7 @@ import type { SampleRow } from './db.js';
  * object per row): the same bytes on the tick's thread and in a history reader worker.
  */
 
-/** Serializes a stored row exactly like the latest cache does (DESIGN key order). */
+/** Serializes a stored row exactly like the latest cache does (`Sample` key order). */
 export function rowJson(id: string, row: SampleRow): string {
   return (
     `{"serverId":${JSON.stringify(id)},"timestamp":"${new Date(row.ts).toISOString()}",` +
