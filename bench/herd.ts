@@ -155,11 +155,13 @@ async function runHerd(
         });
       }),
     );
+    const connectedAt = Date.now();
     await waitUntil('every client to hold live samples', 60_000, async () => {
       const r = await mergedReport(procs);
       return r.warm === herd.clients;
     });
     const before = await mergedReport(procs);
+    console.log(`  ${before.connected} connected and live (${Date.now() - connectedAt} ms after connecting)`);
     const lagBefore = await histogramBuckets(generator.url, 'generator_tick_lag_seconds');
     const missedBefore = await counter(generator.url, 'generator_missed_ticks_total');
 
@@ -168,9 +170,16 @@ async function runHerd(
     broadcaster = await startService('metric-broadcaster', env(String(broadcaster.port)));
     const restartedAt = Date.now();
     let last = before;
+    let logged = 0;
     await waitUntil('every client to reconnect and backfill', 60_000, async () => {
       last = await mergedReport(procs);
       const backfilled = last.backfilledAt.filter((t) => t !== null && t >= restartedAt).length;
+      if (Date.now() - logged > 2_000) {
+        logged = Date.now();
+        console.log(
+          `  +${Date.now() - restartedAt} ms: ${last.connections[2] ?? 0} reconnected, ${backfilled} backfilled, ${last.refused} refused`,
+        );
+      }
       return (last.connections[2] ?? 0) === herd.clients && backfilled + last.refused >= herd.clients;
     });
     const backfilled = last.backfilledAt.filter((t): t is number => t !== null && t >= restartedAt);
@@ -223,7 +232,9 @@ interface FloodResult {
   tickLagMs: Summary;
   eventLoopDelayP99Ms: number;
   missedTicks: number;
+  /** Ticks committed while measured, and how many wall-clock ticks the window held. */
   ticks: number;
+  expectedTicks: number;
   readsPerSecond: number;
   statuses: Record<string, number>;
   unavailableWithoutRetryAfter: number;
@@ -291,6 +302,7 @@ async function runFlood(
     }
     await sleep(TICK_MS);
     const missedBefore = app.ticker.status().missedTicks;
+    const floodStarted = Date.now();
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     measuring = true;
@@ -307,6 +319,9 @@ async function runFlood(
       'done',
       { name: 'flood client', timeoutMs: FLOOD_MS + 120_000 },
     );
+    // Ticks held up by the flood run (or are counted missed) only once the loop is free again:
+    // keep measuring two more ticks so they are in the figures.
+    await sleep(2 * TICK_MS + 100);
     measuring = false;
     loop.disable();
     const r: FloodReport = report;
@@ -320,6 +335,7 @@ async function runFlood(
       eventLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
       missedTicks: app.ticker.status().missedTicks - missedBefore,
       ticks: lags.length,
+      expectedTicks: Math.floor((Date.now() - floodStarted) / TICK_MS),
       readsPerSecond: round(((r.statuses['200'] ?? 0) / r.wallMs) * 1000, 0),
       statuses: r.statuses,
       unavailableWithoutRetryAfter: r.unavailableWithoutRetryAfter,
@@ -393,7 +409,7 @@ try {
       floods.push(r);
       console.log(
         `  ${s.name}: tick lag p50 ${round(r.tickLagMs.p50, 1)} / p99 ${round(r.tickLagMs.p99, 1)} / max ${round(r.tickLagMs.max, 1)} ms over ${r.ticks} ticks, ` +
-          `loop delay p99 ${r.eventLoopDelayP99Ms} ms, missed ${r.missedTicks}; ${r.readsPerSecond} reads/s, statuses ${JSON.stringify(r.statuses)}`,
+          `loop delay p99 ${r.eventLoopDelayP99Ms} ms, missed ${r.missedTicks} (${r.ticks} of ${r.expectedTicks} ticks committed); ${r.readsPerSecond} reads/s, statuses ${JSON.stringify(r.statuses)}`,
       );
     }
   } finally {
@@ -425,7 +441,10 @@ const targets = {
       return f
         ? [
             [`flood ${n}-sample reads: tick lag p99`, target('≤ 10 ms', round(f.tickLagMs.p99, 1), f.tickLagMs.p99 <= 10)],
-            [`flood ${n}-sample reads: missed ticks`, target('0', f.missedTicks, f.missedTicks === 0)],
+            [
+              `flood ${n}-sample reads: missed ticks`,
+              target('0', f.missedTicks, f.missedTicks === 0 && f.ticks >= f.expectedTicks - 1),
+            ],
           ]
         : [];
     }),
@@ -462,14 +481,14 @@ console.log(
 console.log('\n=== history flood (tick lag from the ticker, per tick)');
 console.log(
   formatTable(
-    ['scenario', 'tick lag p50', 'p99', 'max', 'loop delay p99', 'missed', 'reads/s', 'statuses', 'read p50 / p99'],
+    ['scenario', 'tick lag p50', 'p99', 'max', 'loop delay p99', 'ticks (missed)', 'reads/s', 'statuses', 'read p50 / p99'],
     floods.map((f) => [
       f.name,
       `${round(f.tickLagMs.p50, 1)} ms`,
       `${round(f.tickLagMs.p99, 1)} ms`,
       `${round(f.tickLagMs.max, 1)} ms`,
       `${f.eventLoopDelayP99Ms} ms`,
-      String(f.missedTicks),
+      `${f.ticks}/${f.expectedTicks} (${f.missedTicks})`,
       String(f.readsPerSecond),
       Object.entries(f.statuses).map(([s, n]) => `${s}: ${n}`).join(', '),
       `${round(f.latencyMs.p50, 0)} / ${round(f.latencyMs.p99, 0)} ms`,

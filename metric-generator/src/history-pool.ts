@@ -4,9 +4,9 @@
  * - `workers` mode (a file database, `HISTORY_WORKERS` ≥ 1): a small pool of worker threads,
  *   each with its own read-only connection (history-worker.ts). A read, its three range queries
  *   per server and its JSON body all happen off the tick's thread. Admission control: each worker
- *   runs one read at a time; at most `queueMax` more wait, in arrival order; past that a read is
- *   refused at once with `HistoryBusyError` (the route answers 503 + `Retry-After`), so a flood
- *   never builds an unbounded backlog or a hang.
+ *   runs one read at a time; at most `queueMax` more wait, in arrival order, each at most
+ *   `maxWaitMs`; past either bound a read is refused with `HistoryBusyError` (the route answers
+ *   503 + `Retry-After`), so a flood never builds an unbounded backlog or a hang.
  * - `in-thread` mode (`:memory:`, which other connections cannot open, or `HISTORY_WORKERS=0`):
  *   the read runs synchronously on the tick's thread, as before issue 14, on the same statements.
  *   Kept selectable so the bench can compare both side by side.
@@ -56,13 +56,24 @@ export interface HistoryPoolOptions {
   log: Logger;
   /** Called for each refused read (metrics). */
   onRejected?: () => void;
+  /**
+   * How long a read may wait for a worker before it is answered 503 instead (default
+   * `QUEUE_WAIT_MAX_MS`): the queue is bounded in time as well as in length, so a client never
+   * waits longer than that for a read that has not even started.
+   */
+  maxWaitMs?: number;
 }
+
+/** See `HistoryPoolOptions.maxWaitMs`. */
+export const QUEUE_WAIT_MAX_MS = 5_000;
 
 interface Job {
   id: number;
   read: HistoryRead;
   resolve(body: Uint8Array): void;
   reject(err: Error): void;
+  /** Refuses the job if it is still waiting when its wait runs out. */
+  expiry: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface Slot {
@@ -177,6 +188,7 @@ function workerPool(options: HistoryPoolOptions, log: Logger): HistoryPool {
       if (waiting.length === 0) return;
       if (slot.job || !slot.alive) continue;
       const job = waiting.shift()!;
+      clearTimeout(job.expiry);
       slot.job = job;
       slot.worker.postMessage({ type: 'read', id: job.id, read: job.read } satisfies WorkerRequest);
     }
@@ -206,14 +218,31 @@ function workerPool(options: HistoryPoolOptions, log: Logger): HistoryPool {
         );
       }
       return new Promise<Uint8Array>((resolve, reject) => {
-        waiting.push({ id: nextId++, read, resolve, reject });
+        const job: Job = { id: nextId++, read, resolve, reject, expiry: undefined };
+        waiting.push(job);
         dispatch();
+        if (slots.some((s) => s.job === job)) return;
+        const maxWaitMs = options.maxWaitMs ?? QUEUE_WAIT_MAX_MS;
+        job.expiry = setTimeout(() => {
+          const at = waiting.indexOf(job);
+          if (at < 0) return;
+          waiting.splice(at, 1);
+          options.onRejected?.();
+          reject(
+            new HistoryBusyError(
+              `history readers busy: this read waited ${maxWaitMs} ms without starting; try again shortly`,
+            ),
+          );
+        }, maxWaitMs);
       });
     },
     close() {
       closing ??= (async () => {
         for (const t of respawns) clearTimeout(t);
-        for (const job of waiting.splice(0)) job.reject(new HistoryBusyError('shutting down'));
+        for (const job of waiting.splice(0)) {
+          clearTimeout(job.expiry);
+          job.reject(new HistoryBusyError('shutting down'));
+        }
         await Promise.all(
           slots.map(async ({ worker, alive }) => {
             if (!alive) return;

@@ -118,6 +118,22 @@ describe('history reader workers', () => {
     expect(decode(await p.read(read))).toBe(answered[0]);
   });
 
+  it('answers 503 a read that waited too long for a worker, never leaving it hanging', async () => {
+    const db = fileDatabase();
+    for (let t = 1; t <= 50; t++) write(db, t);
+    const p = createHistoryPool({ db, workers: 1, queueMax: 100, log: silentLog, maxWaitMs: 1 });
+    closers.push(() => p.close());
+    const read = reads()[3]!;
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, () => p.read(read).then(() => 'answered', (err: Error) => err)),
+    );
+    expect(outcomes[0]).toBe('answered');
+    const expired = outcomes.filter((o) => o instanceof HistoryBusyError);
+    expect(expired.length).toBeGreaterThan(0);
+    expect(String((expired[0] as Error).message)).toMatch(/waited 1 ms without starting/);
+    expect(p.queued).toBe(0);
+  });
+
   it('reads on the tick thread for :memory: and HISTORY_WORKERS=0, with the same answers', async () => {
     const memory = openDatabase({ path: ':memory:', log: silentLog });
     closers.push(() => memory.close());
