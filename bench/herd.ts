@@ -33,7 +33,7 @@ import { startService, type ServiceProcess } from '../scripts/lib/service-proces
 import type { Command as FloodCommand, FloodReport, Reply as FloodReply } from './lib/history-flood-client.js';
 import type { Command as HerdCommand, HerdReport, Reply as HerdReply } from './lib/herd-client.js';
 import { asker, forkLoadClient } from './lib/load-process.js';
-import { ensureFileLimit } from './lib/proc.js';
+import { cpuPct, ensureFileLimit, procStat } from './lib/proc.js';
 import { bucketQuantileMs, counter, histogramBuckets } from './lib/prom-scrape.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
@@ -82,6 +82,8 @@ interface HerdResult {
   allReconnectedMs: number | null;
   allBackfilledMs: number | null;
   backfillMs: Summary;
+  /** CPU of the restarted broadcaster (% of one core) from its restart until all backfilled. */
+  broadcasterCpuPct: number;
   backfillRequests: number;
   backfilledSamples: number;
   refused: number;
@@ -167,8 +169,12 @@ async function runHerd(
 
     await broadcaster.stop('SIGKILL');
     await sleep(OUTAGE_MS);
-    broadcaster = await startService('metric-broadcaster', env(String(broadcaster.port)));
+    // A busy machine can take long to start a process under tsx: be patient (not timed).
+    broadcaster = await startService('metric-broadcaster', env(String(broadcaster.port)), {
+      timeoutMs: 120_000,
+    });
     const restartedAt = Date.now();
+    const cpuAtRestart = procStat(broadcaster.pid).cpuTicks;
     let last = before;
     let logged = 0;
     await waitUntil('every client to reconnect and backfill', 60_000, async () => {
@@ -182,6 +188,8 @@ async function runHerd(
       }
       return (last.connections[2] ?? 0) === herd.clients && backfilled + last.refused >= herd.clients;
     });
+    const recoveredSeconds = (Date.now() - restartedAt) / 1000;
+    const broadcasterCpuPct = cpuPct(cpuAtRestart, procStat(broadcaster.pid).cpuTicks, recoveredSeconds);
     const backfilled = last.backfilledAt.filter((t): t is number => t !== null && t >= restartedAt);
     const reconnected = last.connectedAt.filter((t): t is number => t !== null && t >= restartedAt);
     // A few live ticks after the backfill, so the series' ends are live samples again.
@@ -199,6 +207,7 @@ async function runHerd(
       allReconnectedMs: reconnected.length === herd.clients ? Math.max(...reconnected) - restartedAt : null,
       allBackfilledMs: backfilled.length === herd.clients ? Math.max(...backfilled) - restartedAt : null,
       backfillMs: summarize(backfilled.map((t) => t - restartedAt)),
+      broadcasterCpuPct,
       backfillRequests: final.backfillRequests,
       backfilledSamples: final.backfilledSamples,
       refused: final.refused,
@@ -372,7 +381,7 @@ try {
       console.log(
         `  reconnected ${r.reconnected}/${r.clients} in ${r.allReconnectedMs ?? '–'} ms, backfilled all in ${r.allBackfilledMs ?? '–'} ms; ` +
           `missing ${r.missingSeconds} s, refused ${r.refused}; generator reads ${r.generatorReads} (+${r.sharedReads} shared); ` +
-          `tick lag p99 ≤ ${r.tickLagP99Ms} ms, missed ${r.missedTicks}`,
+          `tick lag p99 ≤ ${r.tickLagP99Ms} ms, missed ${r.missedTicks}; broadcaster CPU ${r.broadcasterCpuPct} % while recovering`,
       );
       for (const e of r.errors) console.log(`  error: ${e}`);
     }
@@ -463,7 +472,7 @@ const targets = {
 console.log('\n=== herds');
 console.log(
   formatTable(
-    ['clients × servers', 'reconnected', 'all reconnected', 'all backfilled', 'backfill p50', 'missing s', 'refused', 'generator reads (shared)', 'tick lag p99', 'missed ticks'],
+    ['clients × servers', 'reconnected', 'all reconnected', 'all backfilled', 'backfill p50', 'missing s', 'refused', 'generator reads (shared)', 'tick lag p99', 'missed ticks', 'broadcaster CPU'],
     herds.map((h) => [
       `${h.clients} × ${h.servers}`,
       `${h.reconnected}/${h.clients}`,
@@ -475,6 +484,7 @@ console.log(
       `${h.generatorReads} (${h.sharedReads})`,
       `≤ ${h.tickLagP99Ms} ms`,
       String(h.missedTicks),
+      `${h.broadcasterCpuPct} %`,
     ]),
   ),
 );
