@@ -30,7 +30,11 @@ import { createApp } from '../metric-generator/src/app.js';
 import { openDatabase } from '../metric-generator/src/db.js';
 import { fleetServers } from '../metric-generator/src/server-ids.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
-import type { Command as FloodCommand, FloodReport, Reply as FloodReply } from './lib/history-flood-client.js';
+import type {
+  Command as FloodCommand,
+  FloodReport,
+  Reply as FloodReply,
+} from './lib/history-flood-client.js';
 import type { Command as HerdCommand, HerdReport, Reply as HerdReply } from './lib/herd-client.js';
 import { asker, forkLoadClient } from './lib/load-process.js';
 import { cpuPct, ensureFileLimit, procStat } from './lib/proc.js';
@@ -99,12 +103,17 @@ interface HerdResult {
 async function mergedReport(procs: ReturnType<typeof forkLoadClient>[]): Promise<HerdReport> {
   const parts = await Promise.all(
     procs.map((p) =>
-      askHerd(p, { type: 'report', tickMs: TICK_MS }, 'report', { name: 'herd client', timeoutMs: 30_000 }),
+      askHerd(p, { type: 'report', tickMs: TICK_MS }, 'report', {
+        name: 'herd client',
+        timeoutMs: 30_000,
+      }),
     ),
   );
   const all = parts.map((p) => p.report);
   const connections: Record<number, number> = {};
-  for (const r of all) for (const [n, c] of Object.entries(r.connections)) connections[Number(n)] = (connections[Number(n)] ?? 0) + c;
+  for (const r of all)
+    for (const [n, c] of Object.entries(r.connections))
+      connections[Number(n)] = (connections[Number(n)] ?? 0) + c;
   return {
     clients: all.reduce((n, r) => n + r.clients, 0),
     connected: all.reduce((n, r) => n + r.connected, 0),
@@ -121,7 +130,11 @@ async function mergedReport(procs: ReturnType<typeof forkLoadClient>[]): Promise
   };
 }
 
-async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<boolean> {
+async function waitUntil(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return true;
@@ -151,10 +164,15 @@ async function runHerd(
       procs.map((p) => {
         const count = Math.min(CLIENTS_PER_PROCESS, left);
         left -= count;
-        return askHerd(p, { type: 'connect', url: broadcaster.url, count, serverIds }, 'connected', {
-          name: 'herd client',
-          timeoutMs: 120_000,
-        });
+        return askHerd(
+          p,
+          { type: 'connect', url: broadcaster.url, count, serverIds },
+          'connected',
+          {
+            name: 'herd client',
+            timeoutMs: 120_000,
+          },
+        );
       }),
     );
     const connectedAt = Date.now();
@@ -163,7 +181,9 @@ async function runHerd(
       return r.warm === herd.clients;
     });
     const before = await mergedReport(procs);
-    console.log(`  ${before.connected} connected and live (${Date.now() - connectedAt} ms after connecting)`);
+    console.log(
+      `  ${before.connected} connected and live (${Date.now() - connectedAt} ms after connecting)`,
+    );
     const lagBefore = await histogramBuckets(generator.url, 'generator_tick_lag_seconds');
     const missedBefore = await counter(generator.url, 'generator_missed_ticks_total');
 
@@ -186,10 +206,16 @@ async function runHerd(
           `  +${Date.now() - restartedAt} ms: ${last.connections[2] ?? 0} reconnected, ${backfilled} backfilled, ${last.refused} refused`,
         );
       }
-      return (last.connections[2] ?? 0) === herd.clients && backfilled + last.refused >= herd.clients;
+      return (
+        (last.connections[2] ?? 0) === herd.clients && backfilled + last.refused >= herd.clients
+      );
     });
     const recoveredSeconds = (Date.now() - restartedAt) / 1000;
-    const broadcasterCpuPct = cpuPct(cpuAtRestart, procStat(broadcaster.pid).cpuTicks, recoveredSeconds);
+    const broadcasterCpuPct = cpuPct(
+      cpuAtRestart,
+      procStat(broadcaster.pid).cpuTicks,
+      recoveredSeconds,
+    );
     const backfilled = last.backfilledAt.filter((t): t is number => t !== null && t >= restartedAt);
     const reconnected = last.connectedAt.filter((t): t is number => t !== null && t >= restartedAt);
     // A few live ticks after the backfill, so the series' ends are live samples again.
@@ -204,8 +230,10 @@ async function runHerd(
       servers: herd.servers,
       connectedBefore: before.connected,
       reconnected: reconnected.length,
-      allReconnectedMs: reconnected.length === herd.clients ? Math.max(...reconnected) - restartedAt : null,
-      allBackfilledMs: backfilled.length === herd.clients ? Math.max(...backfilled) - restartedAt : null,
+      allReconnectedMs:
+        reconnected.length === herd.clients ? Math.max(...reconnected) - restartedAt : null,
+      allBackfilledMs:
+        backfilled.length === herd.clients ? Math.max(...backfilled) - restartedAt : null,
       backfillMs: summarize(backfilled.map((t) => t - restartedAt)),
       broadcasterCpuPct,
       backfillRequests: final.backfillRequests,
@@ -222,7 +250,9 @@ async function runHerd(
   } finally {
     await Promise.all(
       procs.map((p) =>
-        askHerd(p, { type: 'close' }, 'closed', { name: 'herd client', timeoutMs: 10_000 }).catch(() => p.kill('SIGKILL')),
+        askHerd(p, { type: 'close' }, 'closed', { name: 'herd client', timeoutMs: 10_000 }).catch(
+          () => p.kill('SIGKILL'),
+        ),
       ),
     );
     await broadcaster.stop();
@@ -274,7 +304,13 @@ function prepareHistory(path: string): void {
 async function runFlood(
   path: string,
   flooder: ReturnType<typeof forkLoadClient>,
-  scenario: { name: string; workers: number; readers: number; samplesPerRead: number; queueMax: number },
+  scenario: {
+    name: string;
+    workers: number;
+    readers: number;
+    samplesPerRead: number;
+    queueMax: number;
+  },
 ): Promise<FloodResult> {
   const lags: number[] = [];
   let measuring = false;
@@ -375,7 +411,9 @@ try {
   });
   try {
     for (const herd of HERDS) {
-      console.log(`\n--- herd: ${herd.clients} clients × ${herd.servers} servers, broadcaster kill -9, ${OUTAGE_MS} ms down`);
+      console.log(
+        `\n--- herd: ${herd.clients} clients × ${herd.servers} servers, broadcaster kill -9, ${OUTAGE_MS} ms down`,
+      );
       const r = await runHerd(generator, herd);
       herds.push(r);
       console.log(
@@ -389,7 +427,9 @@ try {
     await generator.stop();
   }
 
-  console.log(`\n--- flood: preparing ${HISTORY_SERVERS} servers × ${HISTORY_SECONDS} s of history (${FLOOD_SERVERS} servers ticking)`);
+  console.log(
+    `\n--- flood: preparing ${HISTORY_SERVERS} servers × ${HISTORY_SECONDS} s of history (${FLOOD_SERVERS} servers ticking)`,
+  );
   const floodDb = join(dir, 'flood.db');
   prepareHistory(floodDb);
   const flooder = forkLoadClient(new URL('./lib/history-flood-client.ts', import.meta.url), ROOT);
@@ -430,17 +470,26 @@ try {
 
 const loadAfter = loadavg();
 const floodOf = (samples: number, mode: string) =>
-  floods.find((f) => f.readers === FLOOD_READERS && f.samplesPerRead === samples && f.mode === mode);
+  floods.find(
+    (f) => f.readers === FLOOD_READERS && f.samplesPerRead === samples && f.mode === mode,
+  );
 const overload = floods.find((f) => f.readers === OVERLOAD_READERS);
 const target = (t: string, value: unknown, met: boolean) => ({ target: t, value, met });
 const targets = {
   ...Object.fromEntries(
     herds.flatMap((h) => [
       [`${h.clients}×${h.servers}: refused backfills`, target('0', h.refused, h.refused === 0)],
-      [`${h.clients}×${h.servers}: missing seconds`, target('0', h.missingSeconds, h.missingSeconds === 0)],
+      [
+        `${h.clients}×${h.servers}: missing seconds`,
+        target('0', h.missingSeconds, h.missingSeconds === 0),
+      ],
       [
         `${h.clients}×${h.servers}: all backfilled after the restart`,
-        target('≤ 10000 ms', h.allBackfilledMs, h.allBackfilledMs !== null && h.allBackfilledMs <= 10_000),
+        target(
+          '≤ 10000 ms',
+          h.allBackfilledMs,
+          h.allBackfilledMs !== null && h.allBackfilledMs <= 10_000,
+        ),
       ],
     ]),
   ),
@@ -449,7 +498,10 @@ const targets = {
       const f = floodOf(n, 'workers');
       return f
         ? [
-            [`flood ${n}-sample reads: tick lag p99`, target('≤ 10 ms', round(f.tickLagMs.p99, 1), f.tickLagMs.p99 <= 10)],
+            [
+              `flood ${n}-sample reads: tick lag p99`,
+              target('≤ 10 ms', round(f.tickLagMs.p99, 1), f.tickLagMs.p99 <= 10),
+            ],
             [
               `flood ${n}-sample reads: missed ticks`,
               target('0', f.missedTicks, f.missedTicks === 0 && f.ticks >= f.expectedTicks - 1),
@@ -463,7 +515,9 @@ const targets = {
         'overload: 503 answers carry Retry-After, none hangs': target(
           '> 0 × 503, all with Retry-After, 0 failures',
           `${overload.statuses['503'] ?? 0} × 503, ${overload.unavailableWithoutRetryAfter} without, ${overload.failures} failures`,
-          (overload.statuses['503'] ?? 0) > 0 && overload.unavailableWithoutRetryAfter === 0 && overload.failures === 0,
+          (overload.statuses['503'] ?? 0) > 0 &&
+            overload.unavailableWithoutRetryAfter === 0 &&
+            overload.failures === 0,
         ),
       }
     : {}),
@@ -472,7 +526,19 @@ const targets = {
 console.log('\n=== herds');
 console.log(
   formatTable(
-    ['clients × servers', 'reconnected', 'all reconnected', 'all backfilled', 'backfill p50', 'missing s', 'refused', 'generator reads (shared)', 'tick lag p99', 'missed ticks', 'broadcaster CPU'],
+    [
+      'clients × servers',
+      'reconnected',
+      'all reconnected',
+      'all backfilled',
+      'backfill p50',
+      'missing s',
+      'refused',
+      'generator reads (shared)',
+      'tick lag p99',
+      'missed ticks',
+      'broadcaster CPU',
+    ],
     herds.map((h) => [
       `${h.clients} × ${h.servers}`,
       `${h.reconnected}/${h.clients}`,
@@ -491,7 +557,17 @@ console.log(
 console.log('\n=== history flood (tick lag from the ticker, per tick)');
 console.log(
   formatTable(
-    ['scenario', 'tick lag p50', 'p99', 'max', 'loop delay p99', 'ticks (missed)', 'reads/s', 'statuses', 'read p50 / p99'],
+    [
+      'scenario',
+      'tick lag p50',
+      'p99',
+      'max',
+      'loop delay p99',
+      'ticks (missed)',
+      'reads/s',
+      'statuses',
+      'read p50 / p99',
+    ],
     floods.map((f) => [
       f.name,
       `${round(f.tickLagMs.p50, 1)} ms`,
@@ -500,13 +576,17 @@ console.log(
       `${f.eventLoopDelayP99Ms} ms`,
       `${f.ticks}/${f.expectedTicks} (${f.missedTicks})`,
       String(f.readsPerSecond),
-      Object.entries(f.statuses).map(([s, n]) => `${s}: ${n}`).join(', '),
+      Object.entries(f.statuses)
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', '),
       `${round(f.latencyMs.p50, 0)} / ${round(f.latencyMs.p99, 0)} ms`,
     ]),
   ),
 );
 for (const [name, t] of Object.entries(targets)) {
-  console.log(`${t.met ? 'met' : 'NOT MET'}: ${name} (target ${t.target}, measured ${String(t.value)})`);
+  console.log(
+    `${t.met ? 'met' : 'NOT MET'}: ${name} (target ${t.target}, measured ${String(t.value)})`,
+  );
 }
 console.log(`uptime load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
 

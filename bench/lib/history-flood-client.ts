@@ -8,7 +8,14 @@
 import { summarize, type Summary } from './stats.js';
 
 export type Command =
-  | { type: 'flood'; url: string; paths: string[]; readers: number; durationMs: number; maxRequests: number }
+  | {
+      type: 'flood';
+      url: string;
+      paths: string[];
+      readers: number;
+      durationMs: number;
+      maxRequests: number;
+    }
   | { type: 'close' };
 
 export interface FloodReport {

@@ -79,7 +79,9 @@ socket.on('connect', () => {
           added++;
         }
       }
-      out(`reconnected: backfilled ${added} samples of ${batch.series.length} servers in one request`);
+      out(
+        `reconnected: backfilled ${added} samples of ${batch.series.length} servers in one request`,
+      );
     });
   });
 });

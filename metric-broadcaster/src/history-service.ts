@@ -133,7 +133,9 @@ export function createHistoryService(options: HistoryServiceOptions): HistorySer
     const entered = generatorGate.enter();
     if (!entered) {
       const ms = retryAfterMs(generatorGate.state, generatorGate.limits, typicalMs);
-      return Promise.reject(new BusyError('the broadcaster has too many history reads waiting', ms));
+      return Promise.reject(
+        new BusyError('the broadcaster has too many history reads waiting', ms),
+      );
     }
     const answer = (async () => {
       const release = await entered;
@@ -252,7 +254,11 @@ export function createHistoryService(options: HistoryServiceOptions): HistorySer
 
   function failure(err: unknown, singleId: string | undefined): HistoryReply {
     if (err instanceof BusyError) {
-      return { ok: false, error: `${err.message}; retry in ${err.retryAfterMs} ms`, retryAfterMs: err.retryAfterMs };
+      return {
+        ok: false,
+        error: `${err.message}; retry in ${err.retryAfterMs} ms`,
+        retryAfterMs: err.retryAfterMs,
+      };
     }
     if (err instanceof GeneratorError && err.kind === 'http_error') {
       if (err.status === 404) {

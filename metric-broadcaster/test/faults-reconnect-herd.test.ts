@@ -76,9 +76,7 @@ describe('a reconnect herd after a broadcaster kill', () => {
     const after = Date.now();
     await waitFor(
       () =>
-        clients.every((c) =>
-          [...c.held.values()].every((s) => Math.max(...s) >= after + TICK_MS),
-        ),
+        clients.every((c) => [...c.held.values()].every((s) => Math.max(...s) >= after + TICK_MS)),
       10_000,
       'live samples after the backfill',
     );

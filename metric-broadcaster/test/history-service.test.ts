@@ -100,8 +100,14 @@ describe('history service', () => {
     expect(reply).toEqual({
       ok: true,
       series: [
-        { serverId: 'server-2', samples: [T, T + 1000, T + 2000].map((t) => sample('server-2', t)) },
-        { serverId: 'server-1', samples: [T, T + 1000, T + 2000].map((t) => sample('server-1', t)) },
+        {
+          serverId: 'server-2',
+          samples: [T, T + 1000, T + 2000].map((t) => sample('server-2', t)),
+        },
+        {
+          serverId: 'server-1',
+          samples: [T, T + 1000, T + 2000].map((t) => sample('server-1', t)),
+        },
       ],
       unknown: ['nope'],
     });
@@ -152,7 +158,10 @@ describe('history service', () => {
     const refused = await Promise.race([Promise.all(replies.slice(20)), flush().then(() => [])]);
     expect(refused).toHaveLength(2);
     for (const r of refused as HistoryReply[]) {
-      expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/too many history requests.*retry in \d+ ms/) });
+      expect(r).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/too many history requests.*retry in \d+ ms/),
+      });
       expect((r as { retryAfterMs: number }).retryAfterMs).toBeGreaterThanOrEqual(250);
     }
     expect(rejected).toEqual(['too_many', 'too_many']);
@@ -161,7 +170,9 @@ describe('history service', () => {
     expect(answered.every((r) => r.ok)).toBe(true);
     // In order: each request got the samples of its own `from`.
     answered.forEach((r, i) => {
-      expect((r as { samples: Sample[] }).samples[0]!.timestamp).toBe(new Date(T + i * 1000).toISOString());
+      expect((r as { samples: Sample[] }).samples[0]!.timestamp).toBe(
+        new Date(T + i * 1000).toISOString(),
+      );
     });
     expect(gen.maxRunning()).toBe(4);
   });
@@ -219,10 +230,22 @@ describe('history service', () => {
   });
 
   it.each([
-    [new GeneratorError('http_error', 'busy', 503, 2000), { error: /generator busy/, retryAfterMs: 2000 }],
-    [new GeneratorError('http_error', 'invalid history query: limit', 400), { error: /invalid history query/ }],
-    [new GeneratorError('http_error', 'unknown server "server-1"', 404), { error: 'unknown server "server-1"' }],
-    [new GeneratorError('timeout', 'no answer'), { error: /generator unavailable/, retryAfterMs: 1000 }],
+    [
+      new GeneratorError('http_error', 'busy', 503, 2000),
+      { error: /generator busy/, retryAfterMs: 2000 },
+    ],
+    [
+      new GeneratorError('http_error', 'invalid history query: limit', 400),
+      { error: /invalid history query/ },
+    ],
+    [
+      new GeneratorError('http_error', 'unknown server "server-1"', 404),
+      { error: 'unknown server "server-1"' },
+    ],
+    [
+      new GeneratorError('timeout', 'no answer'),
+      { error: /generator unavailable/, retryAfterMs: 1000 },
+    ],
   ])('turns a generator failure (%s) into a readable ack', async (err, expected) => {
     const { gen, service } = setup();
     const reply = service.openSession().request({ serverId: 'server-1' });
@@ -232,7 +255,8 @@ describe('history service', () => {
     expect(r.ok).toBe(false);
     expect(r).toMatchObject({
       ...expected,
-      error: typeof expected.error === 'string' ? expected.error : expect.stringMatching(expected.error),
+      error:
+        typeof expected.error === 'string' ? expected.error : expect.stringMatching(expected.error),
     });
   });
 });

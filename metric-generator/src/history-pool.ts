@@ -98,7 +98,9 @@ function workerEntry(): { script: string | URL; eval: boolean } {
     return { script: new URL('./history-worker.js', import.meta.url), eval: false };
   }
   const tsxApi = pathToFileURL(
-    createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs'),
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
   ).href;
   const source = new URL('./history-worker.ts', import.meta.url).href;
   return {

@@ -88,7 +88,15 @@ describe('history reader workers', () => {
     write(db, 10, 2);
     await compare('rewritten');
     const series = JSON.parse(
-      decode(await workers.read({ servers: [refs[3]!], from: 9 * TICK, to: 10 * TICK, limit: 5, batch: false })),
+      decode(
+        await workers.read({
+          servers: [refs[3]!],
+          from: 9 * TICK,
+          to: 10 * TICK,
+          limit: 5,
+          batch: false,
+        }),
+      ),
     ) as { samples: { memPct: number }[] };
     expect(series.samples.map((s) => s.memPct)).toEqual([2, 2]);
   });
@@ -125,7 +133,12 @@ describe('history reader workers', () => {
     closers.push(() => p.close());
     const read = reads()[3]!;
     const outcomes = await Promise.all(
-      Array.from({ length: 30 }, () => p.read(read).then(() => 'answered', (err: Error) => err)),
+      Array.from({ length: 30 }, () =>
+        p.read(read).then(
+          () => 'answered',
+          (err: Error) => err,
+        ),
+      ),
     );
     expect(outcomes[0]).toBe('answered');
     const expired = outcomes.filter((o) => o instanceof HistoryBusyError);
@@ -144,7 +157,8 @@ describe('history reader workers', () => {
     const zero = pool(db, 0);
     const two = pool(db, 2);
     expect(zero.mode).toBe('in-thread');
-    for (const read of reads()) expect(decode(await zero.read(read))).toBe(decode(await two.read(read)));
+    for (const read of reads())
+      expect(decode(await zero.read(read))).toBe(decode(await two.read(read)));
   });
 
   it('lets the read in hand finish on close, then refuses; the workers stop', async () => {
@@ -179,7 +193,11 @@ describe('GET /v1/history and GET /v1/servers/:id/history', () => {
 
   const get = async (path: string) => {
     const res = await fetch(`${r.url}${path}`);
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: (await res.json()) as Record<string, unknown>,
+    };
   };
 
   it('answers each server exactly as its single-server history, in the order asked, once each', async () => {
@@ -188,7 +206,9 @@ describe('GET /v1/history and GET /v1/servers/:id/history', () => {
     const batch = await get(`/v1/history?ids=server-3,server-1,server-3,server-8&${q}`);
     expect(batch.status).toBe(200);
     const singles = await Promise.all(
-      ['server-3', 'server-1', 'server-8'].map(async (id) => (await get(`/v1/servers/${id}/history?${q}`)).body),
+      ['server-3', 'server-1', 'server-8'].map(
+        async (id) => (await get(`/v1/servers/${id}/history?${q}`)).body,
+      ),
     );
     expect(batch.body).toEqual({ series: singles });
     expect((singles[0]!.samples as unknown[]).length).toBe(3);
@@ -230,7 +250,9 @@ describe('GET /v1/history and GET /v1/servers/:id/history', () => {
   it('a flood of large reads never hangs: every answer is 200 or 503 with Retry-After', async () => {
     const statuses = await Promise.all(
       Array.from({ length: 40 }, async () => {
-        const res = await fetch(`${r.url}/v1/history?ids=server-1,server-2,server-3,server-4,server-5,server-6,server-7,server-8&limit=10000`);
+        const res = await fetch(
+          `${r.url}/v1/history?ids=server-1,server-2,server-3,server-4,server-5,server-6,server-7,server-8&limit=10000`,
+        );
         await res.arrayBuffer();
         if (res.status === 503) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
         return res.status;

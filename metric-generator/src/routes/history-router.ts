@@ -1,6 +1,10 @@
 import { Router, type Response } from 'express';
 import { ROUTES } from '@metrics/protocol';
-import { historyBatchQuerySchema, historyQuerySchema, serverIdSchema } from '@metrics/protocol/schemas';
+import {
+  historyBatchQuerySchema,
+  historyQuerySchema,
+  serverIdSchema,
+} from '@metrics/protocol/schemas';
 import type { HistoryRead } from '../history-reader.js';
 import { HistoryBusyError, type HistoryPool } from '../history-pool.js';
 import { notFound, unavailable } from '../http/http-error.js';
@@ -31,7 +35,10 @@ export function historyRouter({ servers, pool }: HistoryRouterDeps): Router {
       if (err instanceof HistoryBusyError) throw unavailable(err.message, err.retryAfterS);
       throw err;
     }
-    sendJson(res, typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    sendJson(
+      res,
+      typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+    );
   };
 
   router.get('/v1/servers/:id/history', async (req, res) => {
@@ -52,7 +59,9 @@ export function historyRouter({ servers, pool }: HistoryRouterDeps): Router {
     const q = parseOr400(historyBatchQuerySchema, req.query, 'history query');
     const unknown = q.ids.filter((id) => !byId.has(id));
     if (unknown.length) {
-      throw notFound(`unknown server${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => JSON.stringify(id)).join(', ')}`);
+      throw notFound(
+        `unknown server${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => JSON.stringify(id)).join(', ')}`,
+      );
     }
     await send(res, {
       servers: q.ids.map((id) => ({ key: byId.get(id)!.key, id })),
