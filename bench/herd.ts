@@ -44,14 +44,28 @@ import { formatTable } from './lib/table.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
-const quick = process.argv.includes('--quick');
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+/** `--herds=500x5,1000x10`: other herd sizes (clients × servers); `--herds=` runs none. */
+const herdsArg = argv.find((a) => a.startsWith('--herds='))?.slice('--herds='.length);
+/** `--no-flood`: the herds only. */
+const flood = !argv.includes('--no-flood');
 const TICK_MS = 1_000;
-const HERDS = quick
-  ? [{ clients: 200, servers: 5 }]
-  : [
-      { clients: 1_000, servers: 5 },
-      { clients: 2_000, servers: 10 },
-    ];
+const HERDS =
+  herdsArg !== undefined
+    ? herdsArg
+        .split(',')
+        .filter(Boolean)
+        .map((h) => {
+          const [clients, servers] = h.split('x').map(Number);
+          return { clients: clients!, servers: servers! };
+        })
+    : quick
+      ? [{ clients: 200, servers: 5 }]
+      : [
+          { clients: 1_000, servers: 5 },
+          { clients: 2_000, servers: 10 },
+        ];
 const CLIENTS_PER_PROCESS = 500;
 const OUTAGE_MS = 3_000;
 const FLOOD_MS = quick ? 5_000 : 15_000;
@@ -405,7 +419,7 @@ try {
   const generator = await startService('metric-generator', {
     PORT: '0',
     DB_PATH: join(dir, 'herd.db'),
-    SERVER_COUNT: String(Math.max(...HERDS.map((h) => h.servers))),
+    SERVER_COUNT: String(Math.max(1, ...HERDS.map((h) => h.servers))),
     TICK_MS: String(TICK_MS),
     SEED: '14',
   });
@@ -427,42 +441,44 @@ try {
     await generator.stop();
   }
 
-  console.log(
-    `\n--- flood: preparing ${HISTORY_SERVERS} servers × ${HISTORY_SECONDS} s of history (${FLOOD_SERVERS} servers ticking)`,
-  );
-  const floodDb = join(dir, 'flood.db');
-  prepareHistory(floodDb);
-  const flooder = forkLoadClient(new URL('./lib/history-flood-client.ts', import.meta.url), ROOT);
-  try {
-    // Side by side: for each read size, workers then in-thread, one after the other.
-    const scenarios = [
-      ...[300, 10_000].flatMap((samplesPerRead) =>
-        [2, 0].map((workers) => ({
-          name: `${FLOOD_READERS} readers × ${samplesPerRead} samples, ${workers ? 'workers' : 'in-thread'}`,
-          workers,
-          readers: FLOOD_READERS,
-          samplesPerRead,
+  if (flood) {
+    console.log(
+      `\n--- flood: preparing ${HISTORY_SERVERS} servers × ${HISTORY_SECONDS} s of history (${FLOOD_SERVERS} servers ticking)`,
+    );
+    const floodDb = join(dir, 'flood.db');
+    prepareHistory(floodDb);
+    const flooder = forkLoadClient(new URL('./lib/history-flood-client.ts', import.meta.url), ROOT);
+    try {
+      // Side by side: for each read size, workers then in-thread, one after the other.
+      const scenarios = [
+        ...[300, 10_000].flatMap((samplesPerRead) =>
+          [2, 0].map((workers) => ({
+            name: `${FLOOD_READERS} readers × ${samplesPerRead} samples, ${workers ? 'workers' : 'in-thread'}`,
+            workers,
+            readers: FLOOD_READERS,
+            samplesPerRead,
+            queueMax: 64,
+          })),
+        ),
+        {
+          name: `overload: ${OVERLOAD_READERS} readers × 10000 samples, workers, queue 64`,
+          workers: 2,
+          readers: OVERLOAD_READERS,
+          samplesPerRead: 10_000,
           queueMax: 64,
-        })),
-      ),
-      {
-        name: `overload: ${OVERLOAD_READERS} readers × 10000 samples, workers, queue 64`,
-        workers: 2,
-        readers: OVERLOAD_READERS,
-        samplesPerRead: 10_000,
-        queueMax: 64,
-      },
-    ];
-    for (const s of scenarios) {
-      const r = await runFlood(floodDb, flooder, s);
-      floods.push(r);
-      console.log(
-        `  ${s.name}: tick lag p50 ${round(r.tickLagMs.p50, 1)} / p99 ${round(r.tickLagMs.p99, 1)} / max ${round(r.tickLagMs.max, 1)} ms over ${r.ticks} ticks, ` +
-          `loop delay p99 ${r.eventLoopDelayP99Ms} ms, missed ${r.missedTicks} (${r.ticks} of ${r.expectedTicks} ticks committed); ${r.readsPerSecond} reads/s, statuses ${JSON.stringify(r.statuses)}`,
-      );
+        },
+      ];
+      for (const s of scenarios) {
+        const r = await runFlood(floodDb, flooder, s);
+        floods.push(r);
+        console.log(
+          `  ${s.name}: tick lag p50 ${round(r.tickLagMs.p50, 1)} / p99 ${round(r.tickLagMs.p99, 1)} / max ${round(r.tickLagMs.max, 1)} ms over ${r.ticks} ticks, ` +
+            `loop delay p99 ${r.eventLoopDelayP99Ms} ms, missed ${r.missedTicks} (${r.ticks} of ${r.expectedTicks} ticks committed); ${r.readsPerSecond} reads/s, statuses ${JSON.stringify(r.statuses)}`,
+        );
+      }
+    } finally {
+      await askFlood(flooder, { type: 'close' }, 'closed').catch(() => flooder.kill('SIGKILL'));
     }
-  } finally {
-    await askFlood(flooder, { type: 'close' }, 'closed').catch(() => flooder.kill('SIGKILL'));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
