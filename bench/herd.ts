@@ -66,7 +66,10 @@ const HERDS =
           { clients: 1_000, servers: 5 },
           { clients: 2_000, servers: 10 },
         ];
-const CLIENTS_PER_PROCESS = 500;
+/** `--per-process=N`: clients per load process (default 500). */
+const CLIENTS_PER_PROCESS = Number(
+  argv.find((a) => a.startsWith('--per-process='))?.slice('--per-process='.length) ?? 500,
+);
 const OUTAGE_MS = 3_000;
 const FLOOD_MS = quick ? 5_000 : 15_000;
 const FLOOD_READERS = 64;

@@ -62,6 +62,8 @@ export interface HistoryPoolOptions {
    * waits longer than that for a read that has not even started.
    */
   maxWaitMs?: number;
+  /** How long `close()` lets a worker finish its read before terminating it (default 5 s). */
+  closeGraceMs?: number;
 }
 
 /** See `HistoryPoolOptions.maxWaitMs`. */
@@ -251,7 +253,8 @@ function workerPool(options: HistoryPoolOptions, log: Logger): HistoryPool {
             const exited = new Promise<void>((r) => worker.once('exit', () => r()));
             // Processed after the read in hand, which finishes and is answered first.
             worker.postMessage({ type: 'close' } satisfies WorkerRequest);
-            const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
+            const grace = options.closeGraceMs ?? CLOSE_GRACE_MS;
+            const timer = setTimeout(() => void worker.terminate(), grace);
             await exited;
             clearTimeout(timer);
           }),
