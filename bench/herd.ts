@@ -18,7 +18,7 @@
  *
  * Writes bench/results/herd.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -37,13 +37,16 @@ import type {
 } from './lib/history-flood-client.js';
 import type { Command as HerdCommand, HerdReport, Reply as HerdReply } from './lib/herd-client.js';
 import { asker, forkLoadClient } from './lib/load-process.js';
-import { cpuPct, ensureFileLimit, procStat } from './lib/proc.js';
-import { bucketQuantileMs, counter, histogramBuckets } from './lib/prom-scrape.js';
+import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
+import { bucketQuantileMs, counter, histogramBuckets } from '../scripts/lib/prom.js';
+import { ensureFileLimit } from './lib/proc.js';
 import { round, summarize, type Summary } from './lib/stats.js';
+import { herdBench } from './lib/herd-result.js';
+import { writeResult } from './lib/result.js';
+import type { Json } from './lib/summary-format.js';
 import { formatTable } from './lib/table.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const RESULTS = join(ROOT, 'bench/results');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 /** `--herds=500x5,1000x10`: other herd sizes (clients × servers); `--herds=` runs none. */
@@ -609,30 +612,24 @@ for (const [name, t] of Object.entries(targets)) {
 }
 console.log(`uptime load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
 
-mkdirSync(RESULTS, { recursive: true });
-writeFileSync(
-  join(RESULTS, 'herd.json'),
-  `${JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      quick,
-      machine: {
-        cpus: cpus().length,
-        node: process.version,
-        /** 1-minute load average before and after: other work on the machine shows here. */
-        loadAverage1m: { before: round(loadBefore[0]!, 2), after: round(loadAfter[0]!, 2) },
-      },
-      tickMs: TICK_MS,
-      outageMs: OUTAGE_MS,
-      floodMs: FLOOD_MS,
-      herds,
-      floods,
-      targets,
+const written = writeResult(
+  herdBench.fromJson({
+    date: new Date().toISOString(),
+    quick,
+    machine: {
+      cpus: cpus().length,
+      node: process.version,
+      /** 1-minute load average before and after: other work on the machine shows here. */
+      loadAverage1m: { before: round(loadBefore[0]!, 2), after: round(loadAfter[0]!, 2) },
     },
-    null,
-    2,
-  )}\n`,
+    tickMs: TICK_MS,
+    outageMs: OUTAGE_MS,
+    floodMs: FLOOD_MS,
+    herds,
+    floods,
+    targets,
+  } as unknown as Json),
 );
-console.log('wrote bench/results/herd.json');
+console.log(`wrote ${written}`);
 // Targets are reported, not enforced here: a run that finished is a result.
 process.exit(0);

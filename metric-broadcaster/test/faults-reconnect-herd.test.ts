@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceProcess } from '../../scripts/lib/service-process.js';
-import { counter } from '../../bench/lib/prom-scrape.js';
+import { counter } from '../../scripts/lib/prom.js';
 import {
   missingSteps,
   startBroadcasterProcess,

@@ -11,7 +11,7 @@ import { createHistoryReader, type HistoryRead } from '../src/history-reader.js'
 import { fleetServers } from '../src/server-ids.js';
 import { createSampleColumns } from '../src/simulation.js';
 import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
-import { counter } from '../../bench/lib/prom-scrape.js';
+import { counter } from '../../scripts/lib/prom.js';
 import { foldEverything, silentLog, startApp, waitFor, type RunningApp } from './helpers.js';
 
 const TICK = 1000;

@@ -5,10 +5,6 @@ export interface ServerInfo {
   id: string;
 }
 
-export interface ServersResponse {
-  servers: ServerInfo[];
-}
-
 export interface HistoryResponse {
   serverId: string;
   samples: Sample[];
@@ -19,12 +15,8 @@ export interface HistoryBatchResponse {
   series: HistoryResponse[];
 }
 
-export interface LatestResponse {
-  samples: Sample[];
-}
-
 export interface HealthResponse {
-  status: 'ok' | 'degraded' | 'error';
+  status: 'ok' | 'error';
   [detail: string]: unknown;
 }
 
