@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [-- --only=generator,soak] [-- --summary-only] [-- --docs]`:
+ * `npm run bench [-- --full] [-- --only=generator,soak,herd] [-- --summary-only] [-- --docs]`:
  * every benchmark in sequence, each as its own child process, then one Markdown summary.
  *
  * Default: the short variants (`--quick` for generator, broadcaster and frontend; the soak's
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { broadcasterBench } from './lib/broadcaster-result.js';
 import { frontendBench } from './lib/frontend-result.js';
 import { generatorBench } from './lib/generator-result.js';
+import { herdBench } from './lib/herd-result.js';
 import type { Bench } from './lib/result.js';
 import { soakBench } from './lib/soak-result.js';
 import { num, type Json } from './lib/summary-format.js';
@@ -38,6 +39,7 @@ const BENCHES: readonly Bench<Json>[] = [
   broadcasterBench,
   frontendBench,
   soakBench,
+  herdBench,
 ];
 type BenchName = string;
 
