@@ -20,9 +20,11 @@ import { createFanout } from './fanout.js';
 import type { FleetIndex } from './fleet-builder.js';
 import { createFleetInitial } from './fleet-initial.js';
 import { createGeneratorClient, type GeneratorClient } from './generator-client.js';
+import { createHistoryService } from './history-service.js';
 import { createRequestHandler } from './http-routes.js';
 import { createLatestFetcher } from './latest-fetcher.js';
 import { createMetrics, type BroadcasterMetrics } from './metrics.js';
+import { createIngressCheck } from './ingress-secret.js';
 import { isOriginAllowed } from './origin.js';
 import { createPollLoop, type PollLoop } from './poll-loop.js';
 import { defaultTiming } from './poller.js';
@@ -89,6 +91,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
   );
 
   const allowed = config.corsOrigins;
+  const cameThroughIngress = createIngressCheck(config.ingressSecret);
   const io: IoServer = new Server<
     ClientToServerEvents,
     ServerToClientEvents,
@@ -102,7 +105,10 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
     httpCompression: false,
     maxHttpBufferSize: config.limits.maxMessageBytes,
     allowRequest: (req, done) => {
-      if (isOriginAllowed(req.headers, allowed)) done(null, true);
+      if (!cameThroughIngress(req.headers)) {
+        metrics.rejectedEvents.inc({ reason: 'ingress' });
+        done('handshakes are accepted through the ingress only', false);
+      } else if (isOriginAllowed(req.headers, allowed)) done(null, true);
       else {
         metrics.rejectedEvents.inc({ reason: 'origin' });
         done('origin not allowed', false);
@@ -200,9 +206,22 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
       timeoutMs: config.generatorTimeoutMs,
       log: handlerLog,
     }),
-    client,
     generatorUp: () => generator === 'up',
-    historyTimeoutMs: config.generatorTimeoutMs * 5,
+    history: createHistoryService({
+      client,
+      knows: (id) => discovery.has(id),
+      currentTick: () => loop.currentTick,
+      limits: {
+        inFlightPerSocket: config.limits.historyInFlightPerSocket,
+        queuePerSocket: config.limits.historyQueuePerSocket,
+        generatorInFlight: config.limits.historyGeneratorInFlight,
+        maxBatchIds: config.limits.maxSubscriptionsPerSocket,
+      },
+      timeoutMs: config.generatorTimeoutMs * 5,
+      log: handlerLog.child({ module: 'history' }),
+      onRejected: (reason, count = 1) => metrics.rejectedEvents.inc({ reason }, count),
+      registry: metrics.registry,
+    }),
     subscribeSchema: subscribeRequestSchema(config.limits.maxIdsPerSubscribe),
   };
 

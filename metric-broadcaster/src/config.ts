@@ -1,7 +1,9 @@
 import {
   ConfigError,
+  DEFAULT_HOST,
   flag,
   integer,
+  listenHost,
   logLevel,
   parseEnv,
   type LogLevel,
@@ -23,11 +25,19 @@ export interface Limits {
   eventBurst: number;
   /** A client whose unsent bytes exceed this skips ticks until it has drained. */
   slowClientBufferBytes: number;
+  /** `history` requests one socket may have running; more wait (history-service.ts). */
+  historyInFlightPerSocket: number;
+  /** `history` requests of one socket that may wait; more are refused with `retryAfterMs`. */
+  historyQueuePerSocket: number;
+  /** Generator history reads running at once for the whole broadcaster. */
+  historyGeneratorInFlight: number;
 }
 
 export interface Config {
   /** HTTP + socket.io port; 0 picks a free one. */
   port: number;
+  /** Address to listen on (`HOST`): loopback unless the image or launcher says otherwise. */
+  host: string;
   /** Base URL of metric-generator, without a trailing slash. */
   generatorUrl: string;
   /** Poll period per watched server; set it to the generator's `TICK_MS`. */
@@ -46,6 +56,11 @@ export interface Config {
    * engine.io. A kill switch for a fast path that relies on engine.io's and ws's internals.
    */
   directWrites: boolean;
+  /**
+   * `INGRESS_SECRET`: when set, only handshakes carrying it in `X-Ingress-Secret` (added by the
+   * ingress) are accepted, so a locked ingress cannot be walked around (`ingress-secret.ts`).
+   */
+  ingressSecret: string | undefined;
 }
 
 const httpUrl = z
@@ -83,9 +98,16 @@ const originList = z
     ),
   );
 
+/** Sent as an HTTP header value by nginx: visible ASCII only, long enough not to be guessed. */
+const ingressSecret = z
+  .string()
+  .trim()
+  .regex(/^[\x21-\x7e]{16,256}$/, '16–256 visible ASCII characters (e.g. openssl rand -hex 32)');
+
 /** One schema per variable: the schema's message says what was expected. */
 const VARS = {
   PORT: { schema: integer(0, 65_535, 'an integer 0–65535'), fallback: '3002' },
+  HOST: { schema: listenHost, fallback: DEFAULT_HOST },
   GENERATOR_URL: { schema: httpUrl, fallback: 'http://localhost:3001' },
   POLL_INTERVAL_MS: {
     schema: integer(100, 3_600_000, 'an integer 100–3600000 (milliseconds)'),
@@ -117,6 +139,10 @@ const VARS = {
     fallback: '1048576',
   },
   DIRECT_WRITES: { schema: flag, fallback: 'true' },
+  HISTORY_IN_FLIGHT_PER_SOCKET: { schema: integer(1, 100, 'an integer 1–100'), fallback: '4' },
+  HISTORY_QUEUE_PER_SOCKET: { schema: integer(0, 1_000, 'an integer 0–1000'), fallback: '16' },
+  HISTORY_GENERATOR_IN_FLIGHT: { schema: integer(1, 256, 'an integer 1–256'), fallback: '8' },
+  INGRESS_SECRET: { schema: ingressSecret, fallback: undefined },
 } as const;
 
 type VarName = keyof typeof VARS;
@@ -144,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   }
   return Object.freeze({
     port: v.PORT,
+    host: v.HOST,
     generatorUrl: v.GENERATOR_URL,
     pollIntervalMs: v.POLL_INTERVAL_MS,
     discoveryIntervalMs: v.DISCOVERY_INTERVAL_MS,
@@ -157,7 +184,11 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       eventRatePerSecond: v.EVENT_RATE_PER_SECOND,
       eventBurst: v.EVENT_BURST,
       slowClientBufferBytes: v.SLOW_CLIENT_BUFFER_BYTES,
+      historyInFlightPerSocket: v.HISTORY_IN_FLIGHT_PER_SOCKET,
+      historyQueuePerSocket: v.HISTORY_QUEUE_PER_SOCKET,
+      historyGeneratorInFlight: v.HISTORY_GENERATOR_IN_FLIGHT,
     }),
     directWrites: v.DIRECT_WRITES,
+    ingressSecret: v.INGRESS_SECRET,
   });
 }

@@ -33,6 +33,7 @@ handleShutdown({
 
 await listen(server, {
   port: config.port,
+  host: config.host,
   log,
   cleanup: () => app.close(),
   onListening: () => {
@@ -43,6 +44,8 @@ await listen(server, {
       dbPath: config.dbPath,
       seed: config.seed,
       seedFromEnv: config.seedFromEnv,
+      historyReads: app.history.mode,
+      historyWorkers: app.history.workers,
     };
   },
 });
