@@ -7,6 +7,8 @@ export interface ServerInfo {
 
 export interface ServersResponse {
   servers: ServerInfo[];
+  /** `serverListVersion` of the ids: the version `GET /v1/fleet` frames name. */
+  version: number;
 }
 
 export interface HistoryResponse {
@@ -40,6 +42,7 @@ export const ROUTES = {
   serverLatest: (id: string) => `/v1/servers/${encodeURIComponent(id)}/latest`,
   serverHistory: (id: string) => `/v1/servers/${encodeURIComponent(id)}/history`,
   latest: '/v1/latest',
+  fleet: '/v1/fleet',
   health: '/healthz',
   metrics: '/metrics',
 } as const;
