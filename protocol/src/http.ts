@@ -36,6 +36,13 @@ export interface ErrorBody {
 export const HISTORY_LIMIT_DEFAULT = 300;
 export const HISTORY_LIMIT_MAX = 10_000;
 
+/**
+ * Longest `ids=` value the broadcaster sends to `GET /v1/latest` (its tick plan asks for every
+ * server beyond it). The generator accepts request heads of twice this size (Node's default
+ * 16 KB would cut a watch list at about 1,300 ids).
+ */
+export const LATEST_IDS_MAX_CHARS = 256_000;
+
 /** Routes, so the broadcaster, tests and benches never spell them by hand. */
 export const ROUTES = {
   servers: '/v1/servers',

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { HISTORY_LIMIT_DEFAULT, ROUTES } from '@metrics/protocol';
+import { HISTORY_LIMIT_DEFAULT, ROUTES, serverListVersion } from '@metrics/protocol';
 import { historyQuerySchema, serverIdSchema } from '@metrics/protocol/schemas';
 import type { MetricsDatabase, SampleRow } from '../db.js';
 import { sampleJson, type LatestCache } from '../latest-cache.js';
@@ -27,7 +27,11 @@ export function rowJson(id: string, row: SampleRow): string {
 export function serversRouter({ servers, db, latest }: ServersRouterDeps): Router {
   const router = Router();
   const byId = new Map(servers.map((s) => [s.id, s]));
-  const listBody = JSON.stringify({ servers: servers.map((s) => ({ id: s.id })) });
+  // The version the fleet frames name (latest-cache.ts computes it from the same ids).
+  const listBody = JSON.stringify({
+    servers: servers.map((s) => ({ id: s.id })),
+    version: serverListVersion(servers.map((s) => s.id)),
+  });
 
   const serverOf = (rawId: unknown): ServerRef => {
     const id = parseOr400(serverIdSchema, rawId, 'server id');
