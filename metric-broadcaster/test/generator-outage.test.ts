@@ -85,7 +85,7 @@ describe('generator outage', () => {
     expect(Date.now() - restartedAt).toBeLessThanOrEqual(2000);
     const resumed = events[eventsWhileDown]!;
     expect(Date.parse(resumed.data[0]!.timestamp)).toBeGreaterThan(restartedAt - 1000);
-    await waitFor(() => serversOf(c).at(-1)?.servers.length === 25, 2000, 'the new server list');
+    await waitFor(() => serversOf(c).at(-1)?.count === 25, 2000, 'the new server list');
     await waitFor(() => lateEvents.length > 0, 2000, 'the late subscriber samples');
     expect(lateEvents[0]!.data[0]!.serverId).toBe('server-4');
     late.close();
