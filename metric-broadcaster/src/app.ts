@@ -97,7 +97,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
   >(server, {
     path: SOCKET_PATH,
     serveClient: false,
-    // Per-message deflate multiplies server CPU ~7x and latency ~10x here (docs/performance.md).
+    // Per-message deflate multiplies server CPU ~7x and latency ~10x (docs/performance.md).
     perMessageDeflate: false,
     httpCompression: false,
     maxHttpBufferSize: config.limits.maxMessageBytes,

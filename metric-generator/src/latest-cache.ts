@@ -6,7 +6,8 @@ import { samplePrefixes, serializeTick, type SamplePrefixes } from './sample-byt
 /**
  * The last committed tick, kept in memory for `GET /v1/latest`, `GET /v1/fleet` and
  * `/v1/servers/:id/latest`. Each sample is serialized to JSON once, at commit, with keys in the
- * documented order (`serverId` first), straight into the bytes of the full `/v1/latest` body
+ * order of the `Sample`
+ * type (`serverId` first), straight into the bytes of the full `/v1/latest` body
  * (see sample-bytes.ts); answers for a subset of ids are assembled by copying byte ranges. The
  * binary fleet frame (protocol's fleet-frame.ts) is built next to it, once per tick, so the
  * overview costs a reader neither JSON nor parsing. Long-poll waiters are released when the next
