@@ -19,10 +19,10 @@ const config = loadConfigOrExit(() => loadConfig(process.env), 'json-relay-broad
 const log = createLogger({ level: config.logLevel, base: { service: 'json-relay-broadcaster' } });
 
 let index: FleetIndex = { version: 0, index: new Map(), count: 0 };
-let app: ReturnType<typeof createBroadcaster> | undefined;
 const real = createGeneratorClient({
   baseUrl: config.generatorUrl,
-  observe: (kind, outcome, seconds) => app?.metrics.observeRequest(kind, outcome, seconds),
+  // requests start with app.start(), once `app` exists
+  observe: (kind, outcome, seconds) => app.metrics.observeRequest(kind, outcome, seconds),
 });
 const client: GeneratorClient = {
   ...real,
@@ -47,8 +47,8 @@ const client: GeneratorClient = {
   },
 };
 
-app = createBroadcaster({ config, log, client });
-handleShutdown({ log, close: () => app!.close() });
+const app = createBroadcaster({ config, log, client });
+handleShutdown({ log, close: () => app.close() });
 await app.start();
 await listen(app.server, {
   port: config.port,
