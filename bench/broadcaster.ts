@@ -347,14 +347,19 @@ const RUN_BASE = argValue('scale') === undefined || argValue('sizes') !== undefi
 
 /** A generator of `servers` servers (short retention: the in-memory database stays small). */
 const startGenerator = (servers: number): Promise<ServiceProcess> =>
-  startService('metric-generator', {
-    PORT: '0',
-    SERVER_COUNT: String(servers),
-    TICK_MS: '1000',
-    DB_PATH: ':memory:',
-    RETENTION_SECONDS: '60',
-    SEED: String(SEED),
-  });
+  startService(
+    'metric-generator',
+    {
+      PORT: '0',
+      SERVER_COUNT: String(servers),
+      TICK_MS: '1000',
+      DB_PATH: ':memory:',
+      RETENTION_SECONDS: '60',
+      SEED: String(SEED),
+    },
+    // 100,000 simulated servers take a while to set up on a busy machine
+    { timeoutMs: 120_000 },
+  );
 
 /**
  * What a fresh overview receives before its first values: one socket.io client (websocket, as
