@@ -154,9 +154,11 @@ function generatorSection(j: Json): string {
 function broadcasterSection(j: Json): string {
   const rows = arr(j.runs).map((r) => [
     String(r.impl ?? '?'),
+    num(r.servers ?? (j.setup as Json | undefined)?.servers, 0),
     `${num(r.connected, 0)} / ${num(r.clients, 0)}`,
     `${ms(at(r, 'freshnessMs.p50'))} / ${ms(at(r, 'freshnessMs.p99'))}`,
     `${ms(at(r, 'probeFreshnessMs.p50'))} / ${ms(at(r, 'probeFreshnessMs.p99'))}`,
+    `${ms(at(r, 'fleetFreshnessMs.p50'))} / ${ms(at(r, 'fleetFreshnessMs.p99'))}`,
     `${num(r.samplesPerSecond, 0)} / ${num(r.expectedSamplesPerSecond, 0)}`,
     num(r.generatorRequestsPerTick, 2),
     `${num(r.cpuPct)} %`,
@@ -171,9 +173,11 @@ function broadcasterSection(j: Json): string {
     table(
       [
         'broadcaster',
+        'servers',
         'clients',
         'freshness p50 / p99',
         'probe p50 / p99',
+        'fleet p50 / p99',
         'samples/s (got / expected)',
         'generator req/tick',
         'CPU',

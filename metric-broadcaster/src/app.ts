@@ -152,7 +152,8 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
   const discovery = createDiscovery({
     client,
     intervalMs: config.discoveryIntervalMs,
-    timeoutMs: config.generatorTimeoutMs,
+    // The list of 100,000 servers is about 2 MB: give it the time a history request gets.
+    timeoutMs: config.generatorTimeoutMs * 5,
     log: log.child({ module: 'discovery' }),
     onGenerator: report,
     onServers(list) {
