@@ -361,6 +361,17 @@ const startGenerator = (servers: number): Promise<ServiceProcess> =>
     { timeoutMs: 120_000 },
   );
 
+/** Waits (up to 2 min) until the broadcaster's discovery holds all `servers`. */
+async function waitForList(url: string, servers: number): Promise<void> {
+  const end = Date.now() + 120_000;
+  while (Date.now() < end) {
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { servers?: number };
+    if (health.servers === servers) return;
+    await sleep(200);
+  }
+  throw new Error(`the broadcaster never listed ${servers} servers`);
+}
+
 /**
  * What a fresh overview receives before its first values: one socket.io client (websocket, as
  * the page connects) joins the fleet; every engine.io packet is counted from the handshake to
@@ -571,6 +582,7 @@ async function main(): Promise<void> {
               shape,
               async (url) => {
                 if (impl !== 'broadcaster') return;
+                await waitForList(url, scale.servers);
                 const screen = await measureFirstScreen(url, scale.servers);
                 firstScreens.push(screen);
                 console.log(
