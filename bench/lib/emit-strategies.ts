@@ -26,7 +26,7 @@ import {
   type ServerToClientEvents,
 } from '@metrics/protocol';
 import { writeFramed } from '../../metric-broadcaster/src/batched-write.js';
-import { encodeMetricsPacket } from '../../metric-broadcaster/src/delivery.js';
+import { encodeMetricsPacket } from '../../metric-broadcaster/src/socket-packets.js';
 import type { Command, Reply } from './broadcaster-load-client.js';
 
 export type Strategy = 'direct-framed' | 'engine-write' | 'emit-object' | 'emit-per-sample';

@@ -13,7 +13,7 @@ import { Server } from 'socket.io';
 import { prng } from './load-subscriptions.js';
 import {
   FLEET_ROOM,
-  createFleetValues,
+  createFleetFrame,
   serverRoom,
   setFleetValues,
   type ClientToServerEvents,
@@ -70,18 +70,14 @@ function startFleet(): void {
     const body = await getJson<{ tick?: number; samples: Sample[] }>('/v1/latest');
     if (!body) return;
     const index = new Map(serverIds.map((id, i) => [id, i]));
-    const values = createFleetValues(serverIds.length);
+    const tick = Date.parse(body.samples[0]?.timestamp ?? '') || Date.now();
+    const count = serverIds.length;
+    const frame = createFleetFrame({ tick, version: 0, count });
     for (const s of body.samples) {
       const i = index.get(s.serverId);
-      if (i !== undefined)
-        setFleetValues(values, serverIds.length, i, s.cpuPct, s.memPct, s.diskPct);
+      if (i !== undefined) setFleetValues(frame.values, count, i, s.cpuPct, s.memPct, s.diskPct);
     }
-    io.to(FLEET_ROOM).emit('fleet', {
-      tick: Date.parse(body.samples[0]?.timestamp ?? '') || Date.now(),
-      version: 0,
-      count: serverIds.length,
-      values: Buffer.from(values.buffer),
-    });
+    io.to(FLEET_ROOM).emit('fleet', { tick, version: 0, count, frame: Buffer.from(frame.bytes) });
   };
   fleetTimer = setTimeout(
     () => (fleetTimer = setInterval(frame, PERIOD_MS)),
@@ -92,6 +88,7 @@ function startFleet(): void {
 io.on('connection', (socket) => {
   socket.emit('servers', {
     servers: serverIds.map((id) => ({ id })),
+    count: serverIds.length,
     version: 0,
     timestamp: Date.now(),
   });

@@ -2,7 +2,7 @@
  * The ingress as a browser and an outside client meet it: real nginx rendered from
  * nginx/templates/default.conf.template, in front of the real services, on loopback.
  */
-import type { FleetFramePayload, ServersPayload } from '@metrics/protocol';
+import { expandServerIds, type FleetFramePayload, type ServersPayload } from '@metrics/protocol';
 import { test, expect } from '../fixtures/stack.ts';
 import { recordSocketTraffic } from '../fixtures/socket-frames.ts';
 
@@ -105,7 +105,7 @@ test('the dashboard streams the whole fleet over a WebSocket through nginx, neve
   // The server list the broadcaster announces names every simulated server.
   await expect.poll(() => traffic.named('servers').length).toBeGreaterThan(0);
   const announced = traffic.named('servers').at(-1)!.payload as ServersPayload;
-  expect(announced.servers.map((s) => s.id).sort()).toEqual(
+  expect(expandServerIds(announced.servers).sort()).toEqual(
     Array.from({ length: stack.serverCount }, (_, i) => `server-${i + 1}`).sort(),
   );
 

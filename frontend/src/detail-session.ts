@@ -4,7 +4,7 @@
  * a tick that never arrived) fetch exactly the missing ticks from `history`, so the charts hold
  * every second the generator recorded. Leaving unsubscribes.
  */
-import { HISTORY_LIMIT_MAX } from '@metrics/protocol';
+import { HISTORY_LIMIT_MAX, serverListHas } from '@metrics/protocol';
 import type { DashboardSocket } from './dashboard-socket.js';
 import { createSeriesBuffer, WINDOW_MS, type SeriesBuffer } from './series-buffer.js';
 import type { ServerClock } from './server-clock.js';
@@ -189,7 +189,7 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
     }),
     socket.on('servers', (payload) => {
       // A server the broadcaster did not know yet may appear with the next discovery.
-      if (status === 'unknown-server' && payload.servers.some((s) => s.id === serverId)) {
+      if (status === 'unknown-server' && serverListHas(payload.servers, serverId)) {
         status = 'loading';
         void sync();
       }

@@ -4,7 +4,7 @@
  * no socket; `now` is always passed in. Columns are typed arrays so 10,000 servers cost a few
  * hundred kilobytes and a frame applies in well under a millisecond.
  */
-import type { FleetFrame, ServersPayload } from '@metrics/protocol';
+import { expandServerIds, type FleetFrame, type ServersPayload } from '@metrics/protocol';
 
 export const FLEET_METRICS = ['cpuPct', 'memPct', 'diskPct'] as const;
 export type FleetMetric = (typeof FLEET_METRICS)[number];
@@ -84,8 +84,10 @@ export function createFleetModel(): FleetModel {
   let idsRevision = 0;
 
   function setServers(payload: ServersPayload): void {
-    if (payload.version === version && payload.servers.length === ids.length) return;
-    const nextIds = payload.servers.map((s) => s.id);
+    if (payload.version === version && payload.count === ids.length) return;
+    // The list comes compact (ranges plus explicit entries, protocol's server-list.ts).
+    const nextIds = expandServerIds(payload.servers);
+    if (nextIds.length !== payload.count) throw new RangeError('servers: count does not match');
     const nextValues = emptyColumns(nextIds.length);
     const nextSeen = new Float64Array(nextIds.length).fill(NaN);
     // Carry every known server's values over to its new position.

@@ -11,7 +11,7 @@ import type { ServerClock } from './server-clock.js';
 
 export interface FleetSession {
   readonly active: boolean;
-  /** Frames that could not be decoded (wrong size): counted, never shown. */
+  /** Frames or server lists that could not be decoded: counted, never shown. */
   readonly rejected: number;
   setActive(active: boolean): void;
   close(): void;
@@ -48,7 +48,13 @@ export function createFleetSession(options: FleetSessionOptions): FleetSession {
   const offs = [
     socket.on('servers', (payload) => {
       clock.observe(payload.timestamp);
-      model.setServers(payload);
+      try {
+        model.setServers(payload);
+      } catch {
+        // A list that does not decode (count mismatch, oversized range) is never shown.
+        rejected++;
+        return;
+      }
       onChange();
     }),
     socket.on('fleet', (payload: FleetFramePayload) => {

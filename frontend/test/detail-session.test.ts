@@ -225,7 +225,7 @@ describe('detail session', () => {
     expect(s.status).toBe('unknown-server');
     t.socket.store.push(...recorded(250, 300));
     t.socket.subscribeHandler = (ids) => ({ ok: true, subscribed: ids, unknown: [] });
-    t.socket.serverEmit('servers', { servers: [{ id: ID }], version: 2, timestamp: T0 });
+    t.socket.serverEmit('servers', { servers: [{ id: ID }], count: 1, version: 2, timestamp: T0 });
     await flush();
     await flush();
     expect(s.status).toBe('ready');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createFleetValues,
-  decodeFleetFrame,
+  compactServerList,
+  createFleetFrame,
+  decodeFleetBytes,
   setFleetValues,
   type FleetFrame,
   type ServersPayload,
@@ -11,7 +12,8 @@ import { createFleetModel, type FleetQuery } from '../src/fleet-model.js';
 const T0 = Date.UTC(2026, 10, 22, 5, 0, 0);
 
 function servers(ids: string[], version = 1): ServersPayload {
-  return { servers: ids.map((id) => ({ id })), version, timestamp: T0 };
+  const servers = compactServerList(ids.map((id) => ({ id })));
+  return { servers, count: ids.length, version, timestamp: T0 };
 }
 
 /** Encodes like the broadcaster does; `undefined` rows are servers missing from the tick. */
@@ -20,14 +22,9 @@ function frame(
   rows: ([number, number, number] | undefined)[],
   version = 1,
 ): FleetFrame {
-  const values = createFleetValues(rows.length);
-  rows.forEach((r, i) => r && setFleetValues(values, rows.length, i, ...r));
-  return decodeFleetFrame({
-    tick,
-    version,
-    count: rows.length,
-    values: new Uint8Array(values.buffer),
-  });
+  const f = createFleetFrame({ tick, version, count: rows.length });
+  rows.forEach((r, i) => r && setFleetValues(f.values, rows.length, i, ...r));
+  return decodeFleetBytes(f.bytes);
 }
 
 const ids = (model: ReturnType<typeof createFleetModel>, view: Uint32Array) =>

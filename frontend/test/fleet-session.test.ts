@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFleetValues, setFleetValues, type FleetFramePayload } from '@metrics/protocol';
+import { createFleetFrame, setFleetValues, type FleetFramePayload } from '@metrics/protocol';
 import { createFleetModel } from '../src/fleet-model.js';
 import { createFleetSession } from '../src/fleet-session.js';
 import { createServerClock } from '../src/server-clock.js';
@@ -7,11 +7,11 @@ import { createFakeSocket, flush } from './fake-socket.js';
 
 const T0 = Date.UTC(2026, 10, 22, 5, 0, 0);
 
-/** A frame as the browser receives it: the values as an ArrayBuffer. */
+/** A frame as the browser receives it: the generator's frame as an ArrayBuffer. */
 function wireFrame(tick: number, cpu: number[], version = 1): FleetFramePayload {
-  const values = createFleetValues(cpu.length);
-  cpu.forEach((c, i) => setFleetValues(values, cpu.length, i, c, 50, 40));
-  return { tick, version, count: cpu.length, values: values.buffer as ArrayBuffer };
+  const f = createFleetFrame({ tick, version, count: cpu.length });
+  cpu.forEach((c, i) => setFleetValues(f.values, cpu.length, i, c, 50, 40));
+  return { tick, version, count: cpu.length, frame: f.bytes.buffer as ArrayBuffer };
 }
 
 function setup() {
@@ -26,7 +26,8 @@ function setup() {
     onChange: () => changes++,
   });
   socket.serverEmit('servers', {
-    servers: [{ id: 'server-1' }, { id: 'server-2' }],
+    servers: [{ prefix: 'server-', from: 1, to: 2 }],
+    count: 2,
     version: 1,
     timestamp: T0,
   });
@@ -71,8 +72,11 @@ describe('fleet session', () => {
     t.socket.serverEmit('fleet', wireFrame(T0, [1, 2]));
     expect(t.model.tick).toBeNaN();
     t.session.setActive(true);
-    t.socket.serverEmit('fleet', { tick: T0, version: 1, count: 2, values: new ArrayBuffer(5) });
+    t.socket.serverEmit('fleet', { tick: T0, version: 1, count: 2, frame: new ArrayBuffer(5) });
     expect(t.session.rejected).toBe(1);
+    t.socket.serverEmit('servers', { servers: [{ id: 'a' }], count: 3, version: 9, timestamp: T0 });
+    expect(t.session.rejected).toBe(2);
+    expect(t.model.version).toBe(1);
     expect(t.model.tick).toBeNaN();
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createFleetValues,
-  decodeFleetFrame,
+  createFleetFrame,
+  decodeFleetBytes,
   setFleetValues,
   type FleetFrame,
 } from '@metrics/protocol';
@@ -14,19 +14,19 @@ const IDS = ['server-1', 'server-2', 'server-3', 'server-10'];
 
 /** A frame in which every server reports `cpu[i]` (memory and disk do not matter here). */
 function frame(tick: number, cpu: number[]): FleetFrame {
-  const values = createFleetValues(cpu.length);
-  cpu.forEach((c, i) => setFleetValues(values, cpu.length, i, c, 50, 50));
-  return decodeFleetFrame({
-    tick,
-    version: 1,
-    count: cpu.length,
-    values: new Uint8Array(values.buffer),
-  });
+  const f = createFleetFrame({ tick, version: 1, count: cpu.length });
+  cpu.forEach((c, i) => setFleetValues(f.values, cpu.length, i, c, 50, 50));
+  return decodeFleetBytes(f.bytes);
 }
 
 function fleet(cpu: number[]): FleetModel {
   const model = createFleetModel();
-  model.setServers({ servers: IDS.map((id) => ({ id })), version: 1, timestamp: T0 });
+  model.setServers({
+    servers: IDS.map((id) => ({ id })),
+    count: IDS.length,
+    version: 1,
+    timestamp: T0,
+  });
   model.applyFrame(frame(T0, cpu), T0);
   return model;
 }

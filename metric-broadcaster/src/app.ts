@@ -6,20 +6,16 @@ import {
   EVENTS,
   FLEET_ROOM,
   SOCKET_PATH,
+  serverRoom,
   type ClientToServerEvents,
-  type GeneratorStatus,
   type ServerToClientEvents,
-  type ServersPayload,
-  type StatusPayload,
 } from '@metrics/protocol';
 import { subscribeRequestSchema } from '@metrics/protocol/schemas';
 import type { Config } from './config.js';
-import { createDiscovery, type ServerList } from './discovery.js';
-import { encodeServersPacket, serversJson } from './delivery.js';
-import { createFanout } from './fanout.js';
-import type { FleetIndex } from './fleet-builder.js';
-import { createFleetInitial } from './fleet-initial.js';
+import { createDiscovery } from './discovery.js';
+import { createFleetPoll } from './fleet-poll.js';
 import { createGeneratorClient, type GeneratorClient } from './generator-client.js';
+import { createGeneratorStatus } from './generator-status.js';
 import { createHistoryService } from './history-service.js';
 import { createRequestHandler } from './http-routes.js';
 import { createLatestFetcher } from './latest-fetcher.js';
@@ -27,10 +23,11 @@ import { createMetrics, type BroadcasterMetrics } from './metrics.js';
 import { createIngressCheck } from './ingress-secret.js';
 import { isOriginAllowed } from './origin.js';
 import { createPollLoop, type PollLoop } from './poll-loop.js';
-import { defaultTiming } from './poller.js';
+import { defaultTiming, isActive } from './poller.js';
 import { registerHandlers } from './socket-handlers.js';
+import { encodeServersPacket } from './socket-packets.js';
 import type { InterServerEvents, IoServer, SocketData } from './socket-types.js';
-import { FLEET_POLLER } from './tick-plan.js';
+import { createTickRouting } from './tick-routing.js';
 
 export interface BroadcasterDeps {
   config: Readonly<Config>;
@@ -51,22 +48,25 @@ export interface Broadcaster {
   close(): Promise<void>;
 }
 
+const SERVER_ROOM_PREFIX = serverRoom('');
+
 /**
- * Builds the broadcaster from its configuration: HTTP server with `/healthz` and `/metrics`,
- * socket.io on it, discovery, the tick loop and the per-client fan-out. Never listens.
+ * The broadcaster's composition root: builds its parts from the configuration and wires them.
+ * Discovery keeps the server list (server-list.ts), generator-status.ts whether the generator
+ * answers, poll-loop.ts and fleet-poll.ts bring each tick's watched samples and fleet frame,
+ * tick-routing.ts decides which client gets what, socket-handlers.ts answers client events.
+ * Never listens.
  */
 export function createBroadcaster({ config, log, client: injected }: BroadcasterDeps): Broadcaster {
-  let generator: GeneratorStatus = 'down';
-  let servers: ServerList = { ids: [], version: 0 };
-  let serversListJson = '[]';
-  let fleetIndex: FleetIndex = { version: 0, index: new Map(), count: 0 };
   let closing: Promise<void> | undefined;
+  // The metrics' collectors and the health route run on requests, once every part is built.
+  const clientsCount = () => io.engine.clientsCount;
+  const activePollers = () => loop.activePollers() + (isActive(fleetPoll.state()) ? 1 : 0);
 
-  // Collectors and handlers below read `io` and `loop` lazily, once both exist.
   const metrics = createMetrics({
-    clients: () => io.engine.clientsCount,
-    activePollers: () => loop.activePollers(),
-    generatorUp: () => generator === 'up',
+    clients: clientsCount,
+    activePollers,
+    generatorUp: () => status.up,
   });
   const client =
     injected ??
@@ -81,11 +81,11 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
       log: log.child({ module: 'http' }),
       health: () => ({
         status: 'ok',
-        generator,
-        servers: servers.ids.length,
-        pollers: loop.activePollers(),
-        clients: io.engine.clientsCount,
-        lastTick: loop.currentTick >= 0 ? new Date(loop.currentTick).toISOString() : null,
+        generator: status.current,
+        servers: discovery.current.ids.length,
+        pollers: activePollers(),
+        clients: clientsCount(),
+        lastTick: lastTickIso(),
       }),
     }),
   );
@@ -116,101 +116,103 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
     },
     ...(allowed.length ? { cors: { origin: [...allowed], methods: ['GET', 'POST'] } } : {}),
   });
-
-  function setStatus(ok: boolean): void {
-    const next: GeneratorStatus = ok ? 'up' : 'down';
-    if (next === generator) return;
-    const wasDown = generator === 'down';
-    generator = next;
-    log.info({ generator }, next === 'up' ? 'generator is up' : 'generator is down');
-    io.emit(EVENTS.status, statusPayload());
-    metrics.emittedMessages.inc({ event: EVENTS.status }, io.engine.clientsCount);
-    // A restarted generator may have another SERVER_COUNT: look at once.
-    if (wasDown && next === 'up' && discovery.current.ids.length) void discovery.refresh();
-  }
-
-  const statusPayload = (): StatusPayload => ({ generator, timestamp: Date.now() });
-  const serversPayload = (): ServersPayload => ({
-    servers: servers.ids.map((id) => ({ id })),
-    version: servers.version,
-    timestamp: Date.now(),
-  });
-
   const nsp = io.of('/');
   const roomSize = (room: string): number => nsp.adapter.rooms.get(room)?.size ?? 0;
 
-  const loop: PollLoop = createPollLoop({
+  const status = createGeneratorStatus({
+    log,
+    onChange(payload) {
+      io.emit(EVENTS.status, payload);
+      metrics.emittedMessages.inc({ event: EVENTS.status }, io.engine.clientsCount);
+    },
+    // A restarted generator may have another SERVER_COUNT: look at once.
+    onRecovered: () => {
+      if (discovery.current.ids.length) void discovery.refresh();
+    },
+  });
+  const report = (ok: boolean) => status.report(ok);
+
+  const timing = defaultTiming(config.pollIntervalMs);
+  const loop = createPollLoop({
     client,
-    timing: defaultTiming(config.pollIntervalMs),
+    timing,
     generatorTimeoutMs: config.generatorTimeoutMs,
     log: log.child({ module: 'poller' }),
-    subscribersOf: (key) => roomSize(key === FLEET_POLLER ? FLEET_ROOM : `server:${key}`),
-    onTick: (delivery) => fanout.deliver(delivery),
-    onGenerator: setStatus,
+    subscribersOf: (id) => roomSize(serverRoom(id)),
+    onTick: (tick, emitted) => routing.samples(tick, emitted),
+    onGenerator: report,
+    newestTick: () => fleetPoll.currentTick,
+  });
+
+  const fleetPoll = createFleetPoll({
+    client,
+    timing,
+    generatorTimeoutMs: config.generatorTimeoutMs,
+    log: log.child({ module: 'fleet-poll' }),
+    members: () => roomSize(FLEET_ROOM),
+    newestTick: () => loop.currentTick,
+    onFrame: (frame) => routing.fleet(frame),
+    onGenerator: report,
   });
 
   const discovery = createDiscovery({
     client,
     intervalMs: config.discoveryIntervalMs,
-    timeoutMs: config.generatorTimeoutMs,
+    // The list of 100,000 servers is about 2 MB: give it the time a history request gets.
+    timeoutMs: config.generatorTimeoutMs * 5,
     log: log.child({ module: 'discovery' }),
-    onGenerator: setStatus,
+    onGenerator: report,
     onServers(list) {
-      servers = list;
-      serversListJson = serversJson(list.ids);
-      fleetIndex = {
-        version: list.version,
-        index: new Map(list.ids.map((id, i) => [id, i])),
-        count: list.ids.length,
-      };
       loop.setServers(list.ids);
-      io.emit(EVENTS.servers, serversPayload());
+      io.emit(EVENTS.servers, list.payload(Date.now()));
       metrics.emittedMessages.inc({ event: EVENTS.servers }, io.engine.clientsCount);
     },
   });
 
-  const fanout = createFanout({
+  const socketLog = log.child({ module: 'socket' });
+  const routing = createTickRouting({
     io,
     metrics,
     slowClientBufferBytes: config.limits.slowClientBufferBytes,
     directWrites: config.directWrites,
-    fleetIndex: () => fleetIndex,
+    servers: () => discovery.current,
+    generatorUp: () => status.up,
+    loop,
+    fetcher: createLatestFetcher(client, config.generatorTimeoutMs, socketLog),
+    client,
+    fleetTick: () => Math.max(loop.currentTick, fleetPoll.currentTick),
+    fleetMaxAgeMs: config.pollIntervalMs,
+    timeoutMs: config.generatorTimeoutMs,
+    // The generator's list changed under us: fetch it (clients get it), later frames fit.
+    onListMismatch: () => void discovery.refresh(),
+    log: socketLog,
   });
+
+  const lastTickIso = (): string | null => {
+    const tick = Math.max(loop.currentTick, fleetPoll.currentTick);
+    return tick >= 0 ? new Date(tick).toISOString() : null;
+  };
 
   // Room membership is the subscriber count: every join and leave (including the implicit
   // leave of a disconnect) updates the matching poller.
   const onRoomChange = (room: string): void => {
-    if (room === FLEET_ROOM) loop.refresh(FLEET_POLLER);
-    else if (room.startsWith('server:')) loop.refresh(room.slice('server:'.length));
+    if (room === FLEET_ROOM) fleetPoll.refresh();
+    else if (room.startsWith(SERVER_ROOM_PREFIX))
+      loop.refresh(room.slice(SERVER_ROOM_PREFIX.length));
   };
   nsp.adapter.on('join-room', onRoomChange);
   nsp.adapter.on('leave-room', onRoomChange);
 
-  const handlerLog = log.child({ module: 'socket' });
   const handlerContext = {
     limits: config.limits,
-    log: handlerLog,
+    log: socketLog,
     metrics,
     discovery,
-    loop,
-    fetcher: createLatestFetcher(client, config.generatorTimeoutMs, handlerLog),
-    fanout,
-    fleetInitial: createFleetInitial({
-      fanout,
-      client,
-      fleetIndex: () => fleetIndex,
-      currentTick: () => loop.currentTick,
-      remember: (samples) => loop.remember(samples),
-      generatorUp: () => generator === 'up',
-      maxAgeMs: config.pollIntervalMs,
-      timeoutMs: config.generatorTimeoutMs,
-      log: handlerLog,
-    }),
-    generatorUp: () => generator === 'up',
+    routing,
     history: createHistoryService({
       client,
       knows: (id) => discovery.has(id),
-      currentTick: () => loop.currentTick,
+      currentTick: () => Math.max(loop.currentTick, fleetPoll.currentTick),
       limits: {
         inFlightPerSocket: config.limits.historyInFlightPerSocket,
         queuePerSocket: config.limits.historyQueuePerSocket,
@@ -218,7 +220,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
         maxBatchIds: config.limits.maxSubscriptionsPerSocket,
       },
       timeoutMs: config.generatorTimeoutMs * 5,
-      log: handlerLog.child({ module: 'history' }),
+      log: socketLog.child({ module: 'history' }),
       onRejected: (reason, count = 1) => metrics.rejectedEvents.inc({ reason }, count),
       registry: metrics.registry,
     }),
@@ -227,9 +229,9 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
 
   io.on('connection', (socket) => {
     registerHandlers(socket, handlerContext);
-    // what socket.emit(EVENTS.servers, serversPayload()) sends, without encoding the list again
-    socket.conn.write(encodeServersPacket(serversListJson, servers.version, Date.now()));
-    socket.emit(EVENTS.status, statusPayload());
+    // what socket.emit(EVENTS.servers, …) sends, from the list encoded once per version
+    socket.conn.write(encodeServersPacket(discovery.current, Date.now()));
+    socket.emit(EVENTS.status, status.payload());
     metrics.emittedMessages.inc({ event: EVENTS.servers });
     metrics.emittedMessages.inc({ event: EVENTS.status });
   });
@@ -246,6 +248,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
     close() {
       closing ??= (async () => {
         loop.close();
+        fleetPoll.close();
         discovery.close();
         client.close();
         // io.close() disconnects every socket and calls server.close() without waiting for it.

@@ -10,7 +10,7 @@ import {
 } from '@metrics/service-kit';
 import { z } from 'zod';
 
-export { ConfigError, LOG_LEVELS, type LogLevel } from '@metrics/service-kit';
+export { ConfigError } from '@metrics/service-kit';
 
 export interface Limits {
   /** Most ids one `subscribe` / `unsubscribe` may carry (zod `max`). */
@@ -144,11 +144,6 @@ const VARS = {
   HISTORY_GENERATOR_IN_FLIGHT: { schema: integer(1, 256, 'an integer 1–256'), fallback: '8' },
   INGRESS_SECRET: { schema: ingressSecret, fallback: undefined },
 } as const;
-
-type VarName = keyof typeof VARS;
-
-/** The variables `loadConfig` reads, for documentation and `--help`-like listings. */
-export const CONFIG_VARIABLES = Object.keys(VARS) as VarName[];
 
 /**
  * Reads the broadcaster's configuration from `env` (pure: no defaults from anywhere else).

@@ -1,29 +1,7 @@
 import type { Logger } from 'pino';
-import type { ServerInfo } from '@metrics/protocol';
+import type { ServersResponse } from '@metrics/protocol';
 import { GeneratorError, type GeneratorClient } from './generator-client.js';
-
-export interface ServerList {
-  ids: readonly string[];
-  /** FNV-1a hash of the ids in order: equal lists have equal versions, on every replica. */
-  version: number;
-}
-
-/** The version of a server id list (32-bit FNV-1a over the ids joined by commas). */
-export function serverListVersion(ids: readonly string[]): number {
-  let h = 0x811c9dc5;
-  const text = ids.join(',');
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-export function sameIds(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+import { createServerList, EMPTY_SERVER_LIST, sameList, type ServerList } from './server-list.js';
 
 export interface DiscoveryOptions {
   client: GeneratorClient;
@@ -53,8 +31,7 @@ export interface Discovery {
  */
 export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const downIntervalMs = Math.min(opts.intervalMs, opts.downIntervalMs ?? 1000);
-  let current: ServerList = { ids: [], version: serverListVersion([]) };
-  let known = new Set<string>();
+  let current = EMPTY_SERVER_LIST;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let started = false;
@@ -76,9 +53,9 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   }
 
   async function fetchOnce(): Promise<void> {
-    let servers: ServerInfo[];
+    let answer: ServersResponse;
     try {
-      servers = await opts.client.servers(opts.timeoutMs);
+      answer = await opts.client.servers(opts.timeoutMs);
     } catch (err) {
       if (closed) return;
       failing = true;
@@ -91,11 +68,10 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     if (closed) return;
     failing = false;
     opts.onGenerator(true);
-    const ids = servers.map((s) => s.id);
-    if (sameIds(ids, current.ids)) return;
-    current = { ids, version: serverListVersion(ids) };
-    known = new Set(ids);
-    opts.log.info({ servers: ids.length, version: current.version }, 'server list changed');
+    if (sameList(answer, current)) return;
+    const next = createServerList(answer.servers, answer.version);
+    current = next;
+    opts.log.info({ servers: next.ids.length, version: next.version }, 'server list changed');
     opts.onServers(current);
   }
 
@@ -109,7 +85,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       return current;
     },
     has(id) {
-      return known.has(id);
+      return current.has(id);
     },
     close() {
       closed = true;

@@ -3,9 +3,11 @@ import https from 'node:https';
 import fetch, { type Response } from 'node-fetch';
 import {
   ROUTES,
+  readFleetHeader,
+  type FleetFrameHeader,
   type HistoryBatchResponse,
   type HistoryResponse,
-  type ServerInfo,
+  type ServersResponse,
 } from '@metrics/protocol';
 import {
   historyBatchResponseSchema,
@@ -14,8 +16,11 @@ import {
 } from '@metrics/protocol/schemas';
 import { parseLatestBody, type LatestTick } from './latest-body.js';
 
-/** `fleet_initial`: a `/v1/latest` for the frame a socket gets when it joins the fleet room. */
-export type RequestKind = 'latest' | 'fleet_initial' | 'servers' | 'history';
+/**
+ * `latest`: the watched servers' samples of a tick; `fleet`: the tick's fleet frame;
+ * `fleet_initial`: a `/v1/fleet` for the frame a socket gets when it joins the fleet room.
+ */
+export type RequestKind = 'latest' | 'fleet' | 'fleet_initial' | 'servers' | 'history';
 export type RequestOutcome = 'ok' | 'no_tick' | 'http_error' | 'timeout' | 'network' | 'bad_body';
 
 /** Why a generator request failed; `status` is set for HTTP errors. */
@@ -42,6 +47,19 @@ export interface LatestRequest {
   kind?: 'latest' | 'fleet_initial';
 }
 
+export interface FleetRequest {
+  /** Long poll: answer once a tick newer than this (epoch ms) is committed. */
+  after?: number;
+  timeoutMs: number;
+  /** The metrics label of the request (default `fleet`). */
+  kind?: 'fleet' | 'fleet_initial';
+}
+
+/** A `/v1/fleet` answer: the encoded frame as the generator sent it, and its header. */
+export interface FleetBytes extends FleetFrameHeader {
+  bytes: Buffer;
+}
+
 export interface HistoryQuery {
   from?: number;
   to?: number;
@@ -49,9 +67,12 @@ export interface HistoryQuery {
 }
 
 export interface GeneratorClient {
-  servers(timeoutMs: number): Promise<ServerInfo[]>;
+  /** The server list and its version. */
+  servers(timeoutMs: number): Promise<ServersResponse>;
   /** The committed tick the generator answers with, or `no-tick` for a 204 (long poll ran out). */
   latest(req: LatestRequest): Promise<LatestTick | 'no-tick'>;
+  /** The committed tick's fleet frame (header checked, bytes untouched), or `no-tick`. */
+  fleet(req: FleetRequest): Promise<FleetBytes | 'no-tick'>;
   history(serverId: string, query: HistoryQuery, timeoutMs: number): Promise<HistoryResponse>;
   /** Several servers' history in one request (`GET /v1/history?ids=`), in the order asked. */
   historyBatch(
@@ -113,7 +134,7 @@ export function createGeneratorClient({
       const res = await fetch(`${base}${path}`, {
         agent,
         signal: controller.signal,
-        headers: { accept: 'application/json' },
+        headers: { accept: 'application/json, application/octet-stream' },
       });
       if (!res.ok) {
         const message = await errorMessage(res);
@@ -167,7 +188,26 @@ export function createGeneratorClient({
         if (!parsed.success) {
           throw new GeneratorError('bad_body', 'generator sent a /v1/servers body without servers');
         }
-        return parsed.data.servers;
+        return parsed.data;
+      });
+    },
+
+    fleet({ after, timeoutMs, kind = 'fleet' }) {
+      const query = after !== undefined ? `?after=${after}` : '';
+      return request(kind, `${ROUTES.fleet}${query}`, timeoutMs, async (res) => {
+        if (res.status === 204) {
+          await res.arrayBuffer();
+          return 'no-tick' as const;
+        }
+        const bytes = Buffer.from(await res.arrayBuffer());
+        try {
+          return { ...readFleetHeader(bytes), bytes };
+        } catch (err) {
+          throw new GeneratorError(
+            'bad_body',
+            `generator sent a bad fleet frame: ${(err as Error).message}`,
+          );
+        }
       });
     },
 

@@ -43,12 +43,6 @@ export interface HistoryLimits {
   maxBatchIds: number;
 }
 
-export const DEFAULT_HISTORY_LIMITS: Omit<HistoryLimits, 'maxBatchIds'> = {
-  inFlightPerSocket: 4,
-  queuePerSocket: 16,
-  generatorInFlight: 8,
-};
-
 /** Generator reads that may wait for their turn: enough for every socket's queue at scale. */
 const GENERATOR_QUEUE_MAX = 20_000;
 

@@ -7,8 +7,8 @@ export interface BroadcasterMetrics {
   generatorLatency: Histogram<'kind'>;
   emittedMessages: Counter<'event'>;
   emittedSamples: Counter;
-  freshness: Histogram;
-  fanoutDuration: Histogram;
+  freshness: Histogram<'path'>;
+  fanoutDuration: Histogram<'path'>;
   droppedMessages: Counter<'reason'>;
   clientWrites: Counter<'path'>;
   rejectedEvents: Counter<'reason'>;
@@ -51,7 +51,7 @@ export function createMetrics(sources: MetricsSources): BroadcasterMetrics {
   });
   const generatorRequests = new Counter({
     name: 'broadcaster_generator_requests_total',
-    help: 'HTTP requests sent to metric-generator, by kind (latest, fleet_initial, servers, history) and outcome',
+    help: 'HTTP requests sent to metric-generator, by kind (latest, fleet, fleet_initial, servers, history) and outcome',
     labelNames: ['kind', 'outcome'] as const,
     registers: [registry],
   });
@@ -75,19 +75,21 @@ export function createMetrics(sources: MetricsSources): BroadcasterMetrics {
   });
   const freshness = new Histogram({
     name: 'broadcaster_sample_freshness_seconds',
-    help: 'Time from a tick to the moment its fan-out to clients starts (generator commit + relay)',
+    help: 'Time from a tick to the moment its fan-out to clients starts (generator commit + relay), by path (samples: watched servers; fleet: the fleet frame)',
+    labelNames: ['path'] as const,
     buckets: [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
   const fanoutDuration = new Histogram({
     name: 'broadcaster_fanout_duration_seconds',
-    help: 'Time to write one tick to every client that gets it (metrics events and fleet frames)',
+    help: 'Time to write one tick to every client that gets it, by path (samples: metrics events; fleet: fleet frames)',
+    labelNames: ['path'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
   const droppedMessages = new Counter({
     name: 'broadcaster_dropped_messages_total',
-    help: 'Per-client messages skipped, by reason (slow_client: too many unsent bytes)',
+    help: 'Messages skipped, by reason (slow_client: too many unsent bytes, per client; list_version: a fleet frame of another server list version than the one clients have, per frame)',
     labelNames: ['reason'] as const,
     registers: [registry],
   });

@@ -13,19 +13,13 @@ import {
   type PollerState,
   type PollerTiming,
 } from './poller.js';
-import { FLEET_POLLER, planCompletion, planRequest, type PlanLimits } from './tick-plan.js';
-
-/** What one tick brings to the delivery layer. */
-export interface TickDelivery {
-  /** Epoch ms of the tick answered. */
-  tick: number;
-  /** Samples whose room gets them now: their poller emitted (each at most once, ever). */
-  emitted: RawSample[];
-  /** Every sample the answer(s) held, emitted or not: the fleet frame is built from these. */
-  samples: RawSample[];
-  /** The fleet room gets a frame for this tick (`samples` then covers every server). */
-  fleet: boolean;
-}
+import {
+  DEFAULT_PLAN_LIMITS,
+  planCompletion,
+  planRequest,
+  wantsAll,
+  type PlanLimits,
+} from './tick-plan.js';
 
 export interface PollLoopOptions {
   client: GeneratorClient;
@@ -33,11 +27,17 @@ export interface PollLoopOptions {
   /** Extra time a request may take beyond the wait the long poll expects. */
   generatorTimeoutMs: number;
   log: Logger;
-  /** Members of a poller's room right now (room size decides: no member, no polling). */
-  subscribersOf(key: string): number;
-  onTick(delivery: TickDelivery): void;
+  /** Members of a server's room right now (room size decides: no member, no polling). */
+  subscribersOf(serverId: string): number;
+  /**
+   * A tick's samples whose room gets them now: their poller emitted (each at most once, ever).
+   * Called once per answered tick that has any.
+   */
+  onTick(tick: number, emitted: RawSample[]): void;
   /** Every finished request reports whether the generator answered. */
   onGenerator(ok: boolean, error?: GeneratorError): void;
+  /** Newest tick known from elsewhere (the fleet poll): a new subscriber's polling starts after it. */
+  newestTick?: () => number;
   random?: () => number;
   backoff?: BackoffOptions;
   planLimits?: PlanLimits;
@@ -46,8 +46,8 @@ export interface PollLoopOptions {
 export interface PollLoop {
   /** Discovery's server list: a poller per id, created and dropped as ids come and go. */
   setServers(ids: readonly string[]): void;
-  /** A room's membership changed (`serverId` or `FLEET_POLLER`). */
-  refresh(key: string): void;
+  /** A server room's membership changed. */
+  refresh(serverId: string): void;
   /**
    * The newest sample known for `serverId` if it belongs to the newest tick the loop has seen
    * and that tick is recent (less than one poll period old); else `undefined`.
@@ -63,9 +63,10 @@ export interface PollLoop {
 }
 
 /**
- * The tick loop: runs the pollers' plan against the generator, at most one `GET /v1/latest`
- * in flight. Each answer arrives the moment the generator commits a tick (long poll with
- * `after=`), so the loop's phase is the generator's. With no active poller it sends nothing.
+ * The watched servers' tick loop: runs the pollers' plan against the generator, at most one
+ * `GET /v1/latest?ids=` in flight, for the watched ids only. Each answer arrives the moment the
+ * generator commits a tick (long poll with `after=`), so the loop's phase is the generator's.
+ * With no active poller it sends nothing.
  */
 export function createPollLoop(opts: PollLoopOptions): PollLoop {
   const { client, timing, log } = opts;
@@ -79,13 +80,12 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
 
-  pollers.set(FLEET_POLLER, createPoller(FLEET_POLLER));
-
   function update(key: string): void {
     const p = pollers.get(key);
     if (!p) return;
     const now = Date.now();
-    pollers.set(key, withSubscribers(p, opts.subscribersOf(key), currentTick, now));
+    const known = Math.max(currentTick, opts.newestTick?.() ?? -1);
+    pollers.set(key, withSubscribers(p, opts.subscribersOf(key), known, now));
   }
 
   let pending = false;
@@ -160,39 +160,31 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     }
 
     const emitted: RawSample[] = [];
-    const samples = answer.samples;
-    let fleet = apply(answer, keys, all, emitted);
+    apply(answer, keys, emitted);
 
     const lagging = planCompletion(pollers.values(), answer.tick, all ? 'all' : new Set(keys));
-    let merged = samples;
     if (lagging.length) {
       // Pollers that joined while the long poll was held: fetch their sample of this tick now
       // (answered at once), so every client still gets this tick in one `metrics` event.
-      const lagAll = lagging.includes(FLEET_POLLER);
-      const lagIds = lagging.filter((k) => k !== FLEET_POLLER);
+      const lagAll = wantsAll(lagging, lagging.length, 0, opts.planLimits ?? DEFAULT_PLAN_LIMITS);
       try {
         const extra = await client.latest({
-          ...(lagAll ? {} : { ids: lagIds }),
+          ...(lagAll ? {} : { ids: lagging }),
           after: answer.tick - 1,
           timeoutMs: opts.generatorTimeoutMs,
         });
         if (closed) return;
-        if (extra !== 'no-tick') {
-          fleet = apply(extra, lagging, lagAll, emitted) || fleet;
-          merged = lagAll ? extra.samples : samples.concat(extra.samples);
-        }
+        if (extra !== 'no-tick') apply(extra, lagging, emitted);
       } catch (err) {
         if (closed) return;
         fail(lagging, err);
       }
     }
-    if (emitted.length || fleet) {
-      opts.onTick({ tick: answer.tick, emitted, samples: merged, fleet });
-    }
+    if (emitted.length) opts.onTick(answer.tick, emitted);
   }
 
-  /** Feeds an answer to the pollers it covers; returns whether the fleet poller emitted. */
-  function apply(answer: LatestTick, keys: string[], all: boolean, emitted: RawSample[]): boolean {
+  /** Feeds an answer to the pollers it covers; their emitted samples go to `emitted`. */
+  function apply(answer: LatestTick, keys: string[], emitted: RawSample[]): void {
     const now = Date.now();
     lastAnswerAt = now;
     if (answer.tick > currentTick) currentTick = answer.tick;
@@ -202,22 +194,14 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
       const known = latest.get(s.serverId);
       if (!known || known.tick < s.tick) latest.set(s.serverId, s);
     }
-    let fleet = false;
     for (const key of keys) {
       const p = pollers.get(key);
       if (!p || !isActive(p)) continue;
-      if (key === FLEET_POLLER) {
-        const out = onTick(p, answer.tick, all, now, timing);
-        pollers.set(key, out.state);
-        fleet = out.emit;
-        continue;
-      }
       const sample = byId.get(key);
       const out = onTick(p, sample?.tick ?? answer.tick, sample !== undefined, now, timing);
       pollers.set(key, out.state);
       if (out.emit && sample) emitted.push(sample);
     }
-    return fleet;
   }
 
   function fail(keys: string[], err: unknown): void {
@@ -239,7 +223,7 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     setServers(ids) {
       const next = new Set(ids);
       for (const key of [...pollers.keys()]) {
-        if (key !== FLEET_POLLER && !next.has(key)) {
+        if (!next.has(key)) {
           pollers.delete(key);
           latest.delete(key);
         }

@@ -1,38 +1,43 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { EVENTS, FLEET_ROOM, serverRoom } from '@metrics/protocol';
+import {
+  EVENTS,
+  FLEET_ROOM,
+  serverRoom,
+  type Ack,
+  type ClientToServerEvents,
+  type SubscribeAck,
+} from '@metrics/protocol';
 import type { subscribeRequestSchema } from '@metrics/protocol/schemas';
 import { formatZodError } from '@metrics/protocol/schemas';
 import type { Limits } from './config.js';
-import type { Discovery } from './discovery.js';
-import type { Fanout } from './fanout.js';
-import type { FleetInitial } from './fleet-initial.js';
 import type { HistoryService } from './history-service.js';
-import type { LatestFetcher } from './latest-fetcher.js';
-import type { RawSample } from './latest-body.js';
 import type { BroadcasterMetrics } from './metrics.js';
-import type { PollLoop } from './poll-loop.js';
 import { NO_TICK } from './poller.js';
 import { fullBucket, take } from './rate-limit.js';
 import type { BroadcasterSocket } from './socket-types.js';
+import type { TickRouting } from './tick-routing.js';
 
 export interface HandlerContext {
   limits: Limits;
   log: Logger;
   metrics: BroadcasterMetrics;
-  discovery: Discovery;
-  loop: PollLoop;
-  fetcher: LatestFetcher;
-  fanout: Fanout;
-  fleetInitial: FleetInitial;
-  generatorUp(): boolean;
+  /** The known server ids (discovery's current list). */
+  discovery: { has(id: string): boolean };
+  /** What a new subscriber or fleet member gets at once. */
+  routing: Pick<TickRouting, 'subscribed' | 'joinedFleet'>;
+  /** `history` in both forms, with its per-socket queue and shared reads. */
   history: HistoryService;
   /** `subscribeRequestSchema(limits.maxIdsPerSubscribe)`, built once, not per connection. */
   subscribeSchema: ReturnType<typeof subscribeRequestSchema>;
 }
 
-/** What every handler answers; sent as the ack when the client asked for one. */
-type Reply = { ok: true; [key: string]: unknown } | { ok: false; error: string };
+type EventName = keyof ClientToServerEvents;
+/** The ack type of an event, from `ClientToServerEvents`: its last parameter's argument. */
+type AckOf<E extends EventName> =
+  Parameters<ClientToServerEvents[E]> extends [...unknown[], (res: infer R) => void] ? R : never;
+/** A refusal, which every ack type accepts. */
+type Refusal = Extract<Ack, { ok: false }>;
 
 const noPayload = z.undefined({ error: 'this event takes no payload, only an ack callback' });
 
@@ -64,7 +69,7 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
     metrics.rejectedEvents.inc({ reason: 'rate_limited' });
     const ack = packet[packet.length - 1];
     if (typeof ack === 'function') {
-      (ack as (r: Reply) => void)({
+      (ack as (r: Refusal) => void)({
         ok: false,
         error: `rate limited: at most ${limits.eventRatePerSecond} events per second (burst ${limits.eventBurst})`,
       });
@@ -80,7 +85,7 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
 
   const subscribeSchema = ctx.subscribeSchema;
 
-  on(socket, EVENTS.subscribe, ctx, async (payload) => {
+  on(socket, EVENTS.subscribe, ctx, async (payload): Promise<SubscribeAck> => {
     const parsed = subscribeSchema.safeParse(payload);
     if (!parsed.success) return invalid(ctx, formatZodError(parsed.error));
     const ids = [...new Set(parsed.data.serverIds)];
@@ -98,11 +103,12 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
     }
     for (const id of added) subs.set(id, NO_TICK);
     if (added.length) socket.join(added.map(serverRoom));
-    ctx.fanout.sendTo(socket, await latestOf(ctx, subscribed));
+    // The newest sample of each goes out before the ack.
+    await ctx.routing.subscribed(socket, subscribed);
     return { ok: true, subscribed, unknown };
   });
 
-  on(socket, EVENTS.unsubscribe, ctx, (payload) => {
+  on(socket, EVENTS.unsubscribe, ctx, (payload): Ack => {
     const parsed = subscribeSchema.safeParse(payload);
     if (!parsed.success) return invalid(ctx, formatZodError(parsed.error));
     for (const id of new Set(parsed.data.serverIds)) {
@@ -122,18 +128,18 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
     socket,
     EVENTS.fleetSubscribe,
     ctx,
-    (payload) => {
+    (payload): Ack => {
       const parsed = noPayload.safeParse(payload);
       if (!parsed.success) return invalid(ctx, formatZodError(parsed.error));
       socket.join(FLEET_ROOM);
       return { ok: true };
     },
     (reply) => {
-      if (reply.ok) void ctx.fleetInitial.sendTo(socket);
+      if (reply.ok) void ctx.routing.joinedFleet(socket);
     },
   );
 
-  on(socket, EVENTS.fleetUnsubscribe, ctx, (payload) => {
+  on(socket, EVENTS.fleetUnsubscribe, ctx, (payload): Ack => {
     const parsed = noPayload.safeParse(payload);
     if (!parsed.success) return invalid(ctx, formatZodError(parsed.error));
     socket.leave(FLEET_ROOM);
@@ -141,29 +147,33 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
   });
 }
 
-function invalid(ctx: HandlerContext, message: string): Reply {
+function invalid(ctx: HandlerContext, message: string): Refusal {
   ctx.metrics.rejectedEvents.inc({ reason: 'invalid' });
   return { ok: false, error: `invalid request: ${message}` };
 }
 
 /**
- * Registers a handler that takes the payload as `unknown` (it is validated inside) and finds the
- * ack wherever the client put it: socket.io passes arguments as sent, so `fleet:subscribe` with
- * a payload, or `subscribe` without an ack, must not confuse it. `afterAck` runs once the reply
- * is written (or would have been, for a client that asked for no ack).
+ * Registers the handler of `event`, whose reply is checked against the event's ack type in
+ * `ClientToServerEvents`. The handler takes the payload as `unknown` (a client may send
+ * anything; it is validated inside with zod) and the ack is found wherever the client put it:
+ * socket.io passes arguments as sent, so `fleet:subscribe` with a payload, or `subscribe`
+ * without an ack, must not confuse it. `afterAck` runs once the reply is written (or would have
+ * been, for a client that asked for no ack).
  */
-function on(
+function on<E extends EventName>(
   socket: BroadcasterSocket,
-  event: string,
+  event: E,
   ctx: HandlerContext,
-  handler: (payload: unknown) => Reply | Promise<Reply>,
-  afterAck?: (reply: Reply) => void,
+  handler: (payload: unknown) => AckOf<E> | Promise<AckOf<E>>,
+  afterAck?: (reply: AckOf<E>) => void,
 ): void {
   const listener = (...args: unknown[]): void => {
     const ack =
-      typeof args[args.length - 1] === 'function' ? (args.pop() as (r: Reply) => void) : undefined;
+      typeof args[args.length - 1] === 'function'
+        ? (args.pop() as (r: AckOf<E> | Refusal) => void)
+        : undefined;
     const payload = args.length > 1 ? args : args[0];
-    let result: Reply | Promise<Reply>;
+    let result: AckOf<E> | Promise<AckOf<E>>;
     try {
       result = handler(payload);
     } catch (err) {
@@ -180,30 +190,7 @@ function on(
       },
     );
   };
-  (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(
-    event,
-    listener,
-  );
-}
-
-/**
- * The latest sample of each id for a new subscriber: from the loop's cache when it holds the
- * newest tick, otherwise from one coalesced fetch. Nothing while the generator is down: a
- * stale sample is never sent.
- */
-async function latestOf(ctx: HandlerContext, ids: readonly string[]): Promise<RawSample[]> {
-  if (!ids.length || !ctx.generatorUp()) return [];
-  const out: RawSample[] = [];
-  const missing: string[] = [];
-  for (const id of ids) {
-    const s = ctx.loop.freshSample(id);
-    if (s) out.push(s);
-    else missing.push(id);
-  }
-  if (missing.length) {
-    const fetched = await ctx.fetcher.get(missing);
-    ctx.loop.remember(fetched);
-    out.push(...fetched);
-  }
-  return out;
+  // socket.io cannot resolve the listener type of a generic event name; this one takes its
+  // arguments as sent and checks them.
+  socket.on(event, listener as never);
 }

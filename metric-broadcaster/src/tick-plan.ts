@@ -1,14 +1,14 @@
+import { LATEST_IDS_MAX_CHARS } from '@metrics/protocol';
 import { isActive, wantedAfter, type PollerState, type PollerTiming } from './poller.js';
 
 /**
  * Pure planning of the poll loop: which pollers share the next `GET /v1/latest` request, with
  * which `after=`, and when. Every poller that falls due within `coalesceWindowMs` of the
  * earliest one rides the same request, so the generator sees one request per tick however many
- * servers are watched.
+ * servers are watched. The fleet overview has its own request (`GET /v1/fleet`, fleet-poll.ts):
+ * this plan asks for the watched servers only, and for every server only when more than half of
+ * them are watched.
  */
-
-/** Key of the pseudo-poller that tracks the `fleet` room (server ids never start with `#`). */
-export const FLEET_POLLER = '#fleet';
 
 export interface PlanLimits {
   /** Above this many ids the request asks for every server instead (no `ids=`). */
@@ -17,8 +17,11 @@ export interface PlanLimits {
   maxIdsChars: number;
 }
 
-/** Ids stay well under URL limits (Node's default header limit is 16 KB). */
-export const DEFAULT_PLAN_LIMITS: PlanLimits = { maxIds: 400, maxIdsChars: 4000 };
+/** Ids stay under the generator's request head limit (twice `LATEST_IDS_MAX_CHARS`). */
+export const DEFAULT_PLAN_LIMITS: PlanLimits = {
+  maxIds: 20_000,
+  maxIdsChars: LATEST_IDS_MAX_CHARS,
+};
 
 export type Plan =
   | { kind: 'idle' }
@@ -29,7 +32,7 @@ export type Plan =
       all: boolean;
       /** The server ids asked for (empty when `all`). */
       ids: string[];
-      /** The pollers whose state the answer updates (server ids and maybe `FLEET_POLLER`). */
+      /** The pollers whose state the answer updates. */
       pollers: string[];
       after: number;
     };
@@ -65,14 +68,8 @@ export function planRequest({
   let after = Infinity;
   for (const p of batch) after = Math.min(after, wantedAfter(p, timing));
 
-  const ids = batch.filter((p) => p.id !== FLEET_POLLER).map((p) => p.id);
-  const all = wantsAll(
-    batch.length !== ids.length,
-    ids,
-    active.length - (active.some((p) => p.id === FLEET_POLLER) ? 1 : 0),
-    knownServers,
-    limits,
-  );
+  const ids = batch.map((p) => p.id);
+  const all = wantsAll(ids, active.length, knownServers, limits);
   if (all) {
     // The answer holds every server: every active poller takes its tick now.
     return { kind: 'request', all, ids: [], pollers: active.map((p) => p.id), after };
@@ -80,14 +77,16 @@ export function planRequest({
   return { kind: 'request', all, ids, pollers: batch.map((p) => p.id), after };
 }
 
-function wantsAll(
-  fleet: boolean,
+/**
+ * Whether a request for `ids` (out of `activeServers` watched) asks for every server instead:
+ * past the id limits, or when more than half of the known servers are watched.
+ */
+export function wantsAll(
   ids: readonly string[],
   activeServers: number,
   knownServers: number,
-  limits: PlanLimits,
+  limits: PlanLimits = DEFAULT_PLAN_LIMITS,
 ): boolean {
-  if (fleet) return true;
   const n = Math.max(ids.length, activeServers);
   if (n > limits.maxIds) return true;
   if (knownServers > 0 && n * 2 > knownServers) return true;

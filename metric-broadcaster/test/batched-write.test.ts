@@ -6,6 +6,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connected as clientConnected } from '../../scripts/lib/socket-client.js';
 import {
+  createFleetFrame,
   decodeFleetFrame,
   type ClientToServerEvents,
   type FleetFramePayload,
@@ -13,7 +14,7 @@ import {
   type ServerToClientEvents,
 } from '@metrics/protocol';
 import { writeBatch, writeFramed } from '../src/batched-write.js';
-import { encodeMetricsPacket } from '../src/delivery.js';
+import { encodeMetricsPacket } from '../src/socket-packets.js';
 import type { BroadcasterSocket, IoServer } from '../src/socket-types.js';
 import { engineMessageFrames } from '../src/ws-frame.js';
 
@@ -70,13 +71,15 @@ function countWrites(): { count: () => number; restore: () => void } {
   };
 }
 
+/** A two-server fleet event as the generator's frame makes it. */
+function fleetPayload(): FleetFramePayload {
+  const frame = createFleetFrame({ tick: T, version: 9, count: 2 });
+  frame.values.set([1234, 5000, 100, 200, 10000, 0]);
+  return { tick: T, version: 9, count: 2, frame: Buffer.from(frame.bytes) };
+}
+
 function fleetPackets(): Array<string | Buffer> {
-  const fleet = {
-    tick: T,
-    version: 9,
-    count: 2,
-    values: Buffer.from(new Uint16Array([1234, 5000, 100, 200, 10000, 0]).buffer),
-  };
+  const fleet = fleetPayload();
   return (io.encoder as unknown as { encode(p: object): Array<string | Buffer> }).encode({
     type: 2,
     nsp: '/',
@@ -140,12 +143,7 @@ describe('writeFramed', () => {
 
 describe('writeBatch', () => {
   it('sends a metrics event and a binary fleet frame in one TCP write, decoded as usual', async () => {
-    const fleet = {
-      tick: T,
-      version: 9,
-      count: 2,
-      values: Buffer.from(new Uint16Array([1234, 5000, 100, 200, 10000, 0]).buffer),
-    };
+    const fleet = fleetPayload();
     const packets = [
       encodeMetricsPacket([sample('server-1'), sample('server-2')], T + 5),
       ...(io.encoder as unknown as { encode(p: object): Array<string | Buffer> }).encode({

@@ -22,7 +22,7 @@ beforeAll(async () => {
     const url = new URL(req.url!, 'http://x');
     if (url.pathname === '/v1/servers') {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ servers: [{ id: 'server-1' }, { id: 'server-2' }] }));
+      res.end(JSON.stringify({ servers: [{ id: 'server-1' }, { id: 'server-2' }], version: 7 }));
     } else if (url.pathname === '/v1/latest') {
       if (url.searchParams.get('after') === 'hold') return; // never answers
       if (url.searchParams.get('after') === String(T)) {
@@ -116,7 +116,10 @@ describe('generator client', () => {
 
   it('validates /v1/servers and history bodies and passes the generator 400 message on', async () => {
     const client = createGeneratorClient({ baseUrl: base });
-    expect(await client.servers(1000)).toEqual([{ id: 'server-1' }, { id: 'server-2' }]);
+    expect(await client.servers(1000)).toEqual({
+      servers: [{ id: 'server-1' }, { id: 'server-2' }],
+      version: 7,
+    });
     const h = await client.history('server-1', { from: T - 5000, limit: 10 }, 1000);
     expect(seen.at(-1)!.url).toBe(`/v1/servers/server-1/history?from=${T - 5000}&limit=10`);
     expect(h.samples).toHaveLength(1);

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFleetFrame, type FleetFramePayload } from '@metrics/protocol';
+import {
+  ROUTES,
+  decodeFleetFrame,
+  expandServerIds,
+  type FleetFramePayload,
+} from '@metrics/protocol';
 import { sampleSchema } from '@metrics/protocol/schemas';
 import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
 import {
@@ -144,30 +149,46 @@ describe('metric-broadcaster with the real generator', () => {
     );
     expect(statusOf(c)[0]!.generator).toBe('up');
     const servers = serversOf(c)[0]!;
-    expect(servers.servers).toHaveLength(SERVER_COUNT);
-    expect(servers.servers.slice(0, 3).map((s) => s.id)).toEqual([
-      'server-1',
-      'server-2',
-      'server-3',
-    ]);
+    // the list is compact on the wire: one range for server-1 … server-300
+    expect(servers.servers).toEqual([{ prefix: 'server-', from: 1, to: SERVER_COUNT }]);
+    expect(servers.count).toBe(SERVER_COUNT);
+    const ids = expandServerIds(servers.servers);
+    const generatorList = (await (await fetch(generator.url + ROUTES.servers)).json()) as {
+      servers: Array<{ id: string }>;
+      version: number;
+    };
+    expect(ids).toEqual(generatorList.servers.map((s) => s.id));
+    expect(servers.version).toBe(generatorList.version);
     const frames: Array<FleetFramePayload & { at: number }> = [];
     c.on('fleet', (f) => frames.push({ ...f, at: Date.now() }));
     expect(await c.emitWithAck('fleet:subscribe')).toEqual({ ok: true });
     const ackAt = Date.now();
     await sleep(3_300);
-    // the newest frame at once on joining (fleet-initial.test.ts), then one per tick
+    // the newest frame at once on joining (fleet-join.test.ts), then one per tick
     expect(frames.length).toBeGreaterThanOrEqual(3);
     expect(frames.length).toBeLessThanOrEqual(5);
     expect(frames[0]!.at - ackAt).toBeLessThan(300);
     for (const [i, f] of frames.entries()) {
       expect(f.version).toBe(servers.version);
       expect(f.count).toBe(SERVER_COUNT);
-      expect((f.values as Uint8Array).byteLength).toBe(SERVER_COUNT * 6);
+      expect((f.frame as Uint8Array).byteLength).toBe(24 + SERVER_COUNT * 6);
       const decoded = decodeFleetFrame(f);
       expect(decoded.cpuPct.every((v) => v >= 0 && v <= 100)).toBe(true);
       if (i > 0) expect(f.at - f.tick).toBeLessThan(250);
     }
     expect(new Set(frames.map((f) => f.tick)).size).toBe(frames.length);
+    // byte for byte the generator's frame of that tick
+    const last = frames.at(-1)!;
+    const res = await fetch(`${generator.url}${ROUTES.fleet}?after=${last.tick - 1}`);
+    const fromGenerator = Buffer.from(await res.arrayBuffer());
+    if (Number(res.headers.get('x-tick')) === last.tick) {
+      expect(Buffer.compare(Buffer.from(last.frame as Uint8Array), fromGenerator)).toBe(0);
+    } else {
+      // the generator moved on: compare the next frame with its tick instead
+      await waitFor(() => frames.at(-1)!.tick > last.tick, 2000, 'the next fleet frame');
+      const next = frames.find((f) => f.tick === Number(res.headers.get('x-tick')))!;
+      expect(Buffer.compare(Buffer.from(next.frame as Uint8Array), fromGenerator)).toBe(0);
+    }
     expect(await c.emitWithAck('fleet:unsubscribe')).toEqual({ ok: true });
   });
 

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createPollLoop, type TickDelivery } from '../src/poll-loop.js';
+import type { RawSample } from '../src/latest-body.js';
+import { createPollLoop } from '../src/poll-loop.js';
 import { defaultTiming } from '../src/poller.js';
-import { FLEET_POLLER } from '../src/tick-plan.js';
 import { createFakeGenerator } from './helpers/fake-generator.js';
 
 const TICK = 1000;
@@ -15,7 +15,7 @@ function setup(startOffsetMs: number) {
   vi.setSystemTime(T0 + startOffsetMs);
   const { fake, client } = createFakeGenerator({ tickMs: TICK, commitDelayMs: COMMIT, servers });
   const rooms = new Map<string, number>();
-  const ticks: Array<TickDelivery & { at: number }> = [];
+  const ticks: Array<{ tick: number; emitted: RawSample[]; at: number }> = [];
   const status: boolean[] = [];
   const loop = createPollLoop({
     client,
@@ -23,7 +23,7 @@ function setup(startOffsetMs: number) {
     generatorTimeoutMs: 1000,
     log: pino({ level: 'silent' }),
     subscribersOf: (key) => rooms.get(key) ?? 0,
-    onTick: (d) => ticks.push({ ...d, at: Date.now() }),
+    onTick: (tick, emitted) => ticks.push({ tick, emitted, at: Date.now() }),
     onGenerator: (ok) => status.push(ok),
     random: () => 0.5,
   });
@@ -102,15 +102,22 @@ describe('poll loop', () => {
     loop.close();
   });
 
-  it('asks for every server once the fleet room has members, and reports the fleet tick', async () => {
-    const { fake, loop, ticks, rooms } = setup(10);
-    rooms.set(FLEET_POLLER, 1);
-    loop.refresh(FLEET_POLLER);
+  it('asks for the watched ids only, however many, while fewer than half the servers are watched', async () => {
+    const { fake, loop, ticks, watch } = setup(10);
+    const watched = servers.filter((_, i) => i % 3 === 0); // 67 of 200
+    watch(watched);
     await vi.advanceTimersByTimeAsync(3_100);
-    expect(fake.requests.every((r) => r.ids === undefined)).toBe(true);
-    const fleetTicks = ticks.filter((d) => d.fleet);
-    expect(fleetTicks.length).toBeGreaterThanOrEqual(3);
-    expect(fleetTicks.at(-1)!.samples).toHaveLength(servers.length);
+    expect(fake.requests.length).toBeGreaterThanOrEqual(3);
+    for (const r of fake.requests) expect([...r.ids!].sort()).toEqual([...watched].sort());
+    expect(ticks.at(-1)!.emitted).toHaveLength(watched.length);
+    loop.close();
+  });
+
+  it('asks for every server once more than half of them are watched', async () => {
+    const { fake, loop, watch } = setup(10);
+    watch(servers.slice(0, 101));
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(fake.requests.at(-1)!.ids).toBeUndefined();
     loop.close();
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPoller, defaultTiming, withSubscribers, type PollerState } from '../src/poller.js';
-import { FLEET_POLLER, planCompletion, planRequest } from '../src/tick-plan.js';
+import { planCompletion, planRequest } from '../src/tick-plan.js';
 
 const timing = defaultTiming(1000);
 const T = 1_800_000_000_000;
@@ -11,11 +11,7 @@ const active = (id: string, dueAt: number, lastEmittedTick = T): PollerState => 
 
 describe('planRequest', () => {
   it('sends nothing while no poller is active', () => {
-    const pollers = [
-      createPoller('server-1'),
-      createPoller('server-2'),
-      createPoller(FLEET_POLLER),
-    ];
+    const pollers = [createPoller('server-1'), createPoller('server-2')];
     expect(planRequest({ pollers, now: T, timing, knownServers: 2 })).toEqual({ kind: 'idle' });
   });
 
@@ -50,35 +46,31 @@ describe('planRequest', () => {
     expect(plan).toMatchObject({ kind: 'request', after: T - 3000 + 999 });
   });
 
-  it('asks for every server (no ids) when the fleet room has members', () => {
-    const pollers = [active('server-1', T + 750), active(FLEET_POLLER, T + 750)];
-    expect(planRequest({ pollers, now: T + 750, timing, knownServers: 1000 })).toEqual({
-      kind: 'request',
-      all: true,
-      ids: [],
-      pollers: ['server-1', FLEET_POLLER],
-      after: T + 999,
-    });
-  });
-
   it('asks for every server when more than half of them are watched', () => {
     const pollers = Array.from({ length: 6 }, (_, i) => active(`server-${i + 1}`, T + 750));
     const plan = planRequest({ pollers, now: T + 750, timing, knownServers: 10 });
     expect(plan).toMatchObject({ kind: 'request', all: true, ids: [] });
   });
 
-  it('asks for every server rather than send an overlong id list', () => {
-    const pollers = Array.from({ length: 401 }, (_, i) => active(`server-${i + 1}`, T + 750));
+  it('asks for thousands of watched ids by id, and for every server past the id limits', () => {
+    const pollers = Array.from({ length: 20_001 }, (_, i) => active(`server-${i + 1}`, T + 750));
     const plan = planRequest({ pollers, now: T + 750, timing, knownServers: 100_000 });
     expect(plan).toMatchObject({ kind: 'request', all: true });
-    const few = planRequest({
-      pollers: pollers.slice(0, 100),
+    const many = planRequest({
+      pollers: pollers.slice(0, 5_000),
       now: T + 750,
       timing,
       knownServers: 100_000,
     });
-    expect(few).toMatchObject({ kind: 'request', all: false });
-    if (few.kind === 'request') expect(few.ids).toHaveLength(100);
+    expect(many).toMatchObject({ kind: 'request', all: false });
+    if (many.kind === 'request') expect(many.ids).toHaveLength(5_000);
+    const long = planRequest({
+      pollers: pollers.slice(0, 5).map((p) => ({ ...p, id: `${p.id}-${'x'.repeat(60_000)}` })),
+      now: T + 750,
+      timing,
+      knownServers: 100_000,
+    });
+    expect(long).toMatchObject({ kind: 'request', all: true });
   });
 });
 
@@ -88,12 +80,8 @@ describe('planCompletion', () => {
       active('server-1', T + 1750, T + 1000), // covered, has the tick
       active('server-2', T + 900, T), // joined late: not covered, lags
       createPoller('server-3'), // idle
-      active(FLEET_POLLER, T + 900, T),
     ];
-    expect(planCompletion(pollers, T + 1000, new Set(['server-1']))).toEqual([
-      'server-2',
-      FLEET_POLLER,
-    ]);
+    expect(planCompletion(pollers, T + 1000, new Set(['server-1']))).toEqual(['server-2']);
     expect(planCompletion(pollers, T + 1000, 'all')).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Decoder } from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
-import { decodeFleetFrame, type MetricsPayload } from '@metrics/protocol';
-import { sampleSchema } from '@metrics/protocol/schemas';
-import { encodeMetricsPacket, encodeServersPacket, serversJson } from '../src/delivery.js';
-import { buildFleetFrame, readPcts } from '../src/fleet-builder.js';
+import { expandServerIds, type MetricsPayload, type ServersPayload } from '@metrics/protocol';
+import { sampleSchema, serversPayloadSchema } from '@metrics/protocol/schemas';
+import { createServerList } from '../src/server-list.js';
+import { encodeMetricsPacket, encodeServersPacket } from '../src/socket-packets.js';
 import { isOriginAllowed } from '../src/origin.js';
 import { fullBucket, take } from '../src/rate-limit.js';
 
@@ -35,39 +35,6 @@ describe('metrics packet', () => {
       'server-1',
       'server-2',
     ]);
-  });
-});
-
-describe('fleet frame', () => {
-  it('puts each server at its index in the servers list, MISSING where no sample came', () => {
-    const index = new Map([
-      ['server-1', 0],
-      ['server-2', 1],
-      ['server-3', 2],
-    ]);
-    const frame = buildFleetFrame({ version: 42, index, count: 3 }, T, [
-      { serverId: 'server-3', tick: T, json: line('server-3', 99.99, 0, 100) },
-      { serverId: 'server-1', tick: T, json: line('server-1', 12.34, 56.78, 9) },
-      { serverId: 'server-9', tick: T, json: line('server-9', 1, 1, 1) }, // not in the list
-      { serverId: 'server-2', tick: T - 1000, json: line('server-2', 1, 1, 1) }, // other tick
-    ]);
-    expect(frame).toMatchObject({ tick: T, version: 42, count: 3 });
-    expect((frame.values as Uint8Array).byteLength).toBe(3 * 6);
-    const decoded = decodeFleetFrame(frame);
-    expect(Array.from(decoded.cpuPct)).toEqual([
-      expect.closeTo(12.34, 2),
-      NaN,
-      expect.closeTo(99.99, 2),
-    ]);
-    expect(decoded.memPct[0]).toBeCloseTo(56.78, 2);
-    expect(decoded.diskPct[2]).toBe(100);
-  });
-
-  it('reads the three percentages from the sample text, falling back to JSON.parse', () => {
-    expect(readPcts(line('a', 1.5, 2, 3e1))).toEqual([1.5, 2, 30]);
-    expect(readPcts('{"diskPct": 3, "memPct": 2, "cpuPct": 1}')).toEqual([1, 2, 3]);
-    expect(readPcts('{"cpuPct":"x"}')).toBeUndefined();
-    expect(readPcts('not json')).toBeUndefined();
   });
 });
 
@@ -133,20 +100,33 @@ describe('rate limit', () => {
 });
 
 describe('servers packet', () => {
-  it('is what socket.io-client decodes as the servers event', () => {
+  it('is what socket.io-client decodes as the servers event, the list compact', () => {
     const decoder = new Decoder();
     const decoded: Array<{ data?: unknown }> = [];
     decoder.on('decoded', (p: { data?: unknown }) => {
       decoded.push(p);
     });
-    decoder.add(encodeServersPacket(serversJson(['server-1', 'server-2', 'host']), 77, T));
-    expect(decoded[0]!.data).toEqual([
-      'servers',
-      {
-        servers: [{ id: 'server-1' }, { id: 'server-2' }, { id: 'host' }],
-        version: 77,
-        timestamp: T,
-      },
-    ]);
+    const list = createServerList(
+      [{ id: 'server-1' }, { id: 'server-2' }, { id: 'server-3' }, { id: 'host' }],
+      77,
+    );
+    decoder.add(encodeServersPacket(list, T));
+    expect(decoded[0]!.data).toEqual(['servers', list.payload(T)]);
+    const payload = (decoded[0]!.data as [string, ServersPayload])[1];
+    expect(payload).toEqual({
+      servers: [{ prefix: 'server-', from: 1, to: 3 }, { id: 'host' }],
+      count: 4,
+      version: 77,
+      timestamp: T,
+    });
+    expect(serversPayloadSchema.safeParse(payload).success).toBe(true);
+    expect(expandServerIds(payload.servers)).toEqual(['server-1', 'server-2', 'server-3', 'host']);
+  });
+
+  it('stays under 100 bytes at 100,000 servers (about 2 MB as a list of ids)', () => {
+    const servers = Array.from({ length: 100_000 }, (_, i) => ({ id: `server-${i + 1}` }));
+    const packet = encodeServersPacket(createServerList(servers, 1), T);
+    expect(packet.length).toBeLessThan(150);
+    expect(JSON.stringify(servers).length).toBeGreaterThan(2_000_000);
   });
 });

@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { LATEST_IDS_MAX_CHARS } from '@metrics/protocol';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { openDatabase, type MetricsDatabase } from './db.js';
@@ -60,6 +61,12 @@ export interface GeneratorApp {
    */
   close(): Promise<void>;
 }
+
+/**
+ * Options of the generator's HTTP server: request heads up to twice the broadcaster's longest
+ * `ids=` list (`LATEST_IDS_MAX_CHARS`), so a watch list of thousands of ids is one request.
+ */
+export const HTTP_SERVER_OPTIONS = { maxHeaderSize: 2 * LATEST_IDS_MAX_CHARS } as const;
 
 /** Builds the generator from its configuration; never listens and never reads the environment. */
 export function createApp({

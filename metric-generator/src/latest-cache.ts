@@ -1,13 +1,17 @@
+import { createFleetFrame, serverListVersion, setFleetValues } from '@metrics/protocol';
 import type { SampleColumns } from './simulation.js';
 import type { ServerRef } from './server-ids.js';
 import { samplePrefixes, serializeTick, type SamplePrefixes } from './sample-bytes.js';
 
 /**
- * The last committed tick, kept in memory for `GET /v1/latest` and `/v1/servers/:id/latest`.
- * Each sample is serialized to JSON once, at commit, with keys in the order of the `Sample`
- * type (`serverId` first), straight into the bytes of the full `/v1/latest` body (see
- * sample-bytes.ts); answers for a subset of ids are assembled by copying byte ranges. Long-poll
- * waiters are released when the next tick commits, at their deadline, or at close.
+ * The last committed tick, kept in memory for `GET /v1/latest`, `GET /v1/fleet` and
+ * `/v1/servers/:id/latest`. Each sample is serialized to JSON once, at commit, with keys in the
+ * order of the `Sample`
+ * type (`serverId` first), straight into the bytes of the full `/v1/latest` body
+ * (see sample-bytes.ts); answers for a subset of ids are assembled by copying byte ranges. The
+ * binary fleet frame (protocol's fleet-frame.ts) is built next to it, once per tick, so the
+ * overview costs a reader neither JSON nor parsing. Long-poll waiters are released when the next
+ * tick commits, at their deadline, or at close.
  */
 export interface LatestTick {
   /** Epoch ms of the tick. */
@@ -21,6 +25,10 @@ export interface LatestTick {
   /** Byte range of slot i's sample object in `body`. */
   starts: Int32Array;
   ends: Int32Array;
+  /** The `/v1/fleet` body: the encoded fleet frame of every server of the tick. */
+  fleet: Buffer;
+  /** `serverListVersion` of the tick's server ids, which `/v1/servers` also serves. */
+  version: number;
 }
 
 /** What a waiter is told: the tick that arrived, or `undefined` (timed out or closing). */
@@ -40,7 +48,7 @@ export interface LatestCache {
    * with `undefined` after `timeoutMs` or at close. `signal` aborts the wait (client gone).
    */
   waitForTick(after: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult>;
-  /** The `/v1/latest` body for `ids` (all servers when undefined), per the layout of docs/architecture.md. */
+  /** The `/v1/latest` body for `ids` (all servers when undefined), per the README layout. */
   body(latest: LatestTick, ids?: readonly string[]): Buffer;
   readonly waiting: number;
   /** Releases every waiter with `undefined`; later waits resolve at once with `undefined`. */
@@ -70,6 +78,16 @@ function pickedBody(latest: LatestTick, slots: readonly number[]): Buffer {
   return out;
 }
 
+/** The tick's fleet frame: the cpu, mem and disk columns of its `count` servers. */
+function fleetFrame(tick: number, version: number, columns: SampleColumns, count: number): Buffer {
+  const frame = createFleetFrame({ tick, version, count });
+  const { cpuPct, memPct, diskPct } = columns;
+  for (let i = 0; i < count; i++) {
+    setFleetValues(frame.values, count, i, cpuPct[i]!, memPct[i]!, diskPct[i]!);
+  }
+  return Buffer.from(frame.bytes.buffer, frame.bytes.byteOffset, frame.bytes.byteLength);
+}
+
 export function createLatestCache(): LatestCache {
   let latest: LatestTick | undefined;
   let closed = false;
@@ -77,6 +95,7 @@ export function createLatestCache(): LatestCache {
   let prefixes: SamplePrefixes | undefined;
   let slotOf = new Map<string, number>();
   let serversRef: readonly ServerRef[] | undefined;
+  let version = 0;
 
   return {
     current: () => latest,
@@ -88,6 +107,7 @@ export function createLatestCache(): LatestCache {
         serversRef = servers;
         prefixes = samplePrefixes(servers.map((s) => s.id));
         slotOf = new Map(servers.map((s, i) => [s.id, i]));
+        version = serverListVersion(servers.map((s) => s.id));
       }
       const serialized = serializeTick(
         bodyHead(tick),
@@ -97,7 +117,14 @@ export function createLatestCache(): LatestCache {
         columns,
         count,
       );
-      latest = { tick, count, slotOf, ...serialized };
+      latest = {
+        tick,
+        count,
+        slotOf,
+        ...serialized,
+        fleet: fleetFrame(tick, version, columns, count),
+        version,
+      };
       for (const w of waiters) if (tick > w.after) w.done(latest);
       return latest;
     },

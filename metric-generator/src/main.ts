@@ -6,7 +6,7 @@ import {
   listen,
   loadConfigOrExit,
 } from '@metrics/service-kit';
-import { createApp, type GeneratorApp } from './app.js';
+import { createApp, HTTP_SERVER_OPTIONS, type GeneratorApp } from './app.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfigOrExit(() => loadConfig(process.env), 'metric-generator');
@@ -20,7 +20,7 @@ try {
   log.fatal({ err, dbPath: config.dbPath }, 'cannot start');
   process.exit(1);
 }
-const server = createServer(app.express);
+const server = createServer(HTTP_SERVER_OPTIONS, app.express);
 // Long polls last up to 2 × TICK_MS; keep-alive must outlive the gap between two polls.
 server.keepAliveTimeout = Math.max(5_000, 3 * config.tickMs);
 server.headersTimeout = server.keepAliveTimeout + 1_000;

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, type Sample } from '@metrics/protocol';
+import {
+  FLEET_HEADER_BYTES,
+  ROUTES,
+  decodeFleetBytes,
+  readFleetHeader,
+  serverListVersion,
+  type Sample,
+} from '@metrics/protocol';
 import {
   historyResponseSchema,
   latestResponseSchema,
@@ -49,6 +56,78 @@ describe('metric-generator app (in-memory database, real HTTP)', () => {
       const ids = serversResponseSchema.parse(body).servers.map((s) => s.id);
       expect(ids).toEqual([...Array.from({ length: 12 }, (_, i) => `server-${i + 1}`), 'host']);
     });
+
+    it('carries the version of its id list, the one fleet frames name', async () => {
+      const { body } = await getJson(url + ROUTES.servers);
+      const list = serversResponseSchema.parse(body);
+      expect(list.version).toBe(serverListVersion(list.servers.map((s) => s.id)));
+      const res = await fetch(url + ROUTES.fleet);
+      const header = readFleetHeader(new Uint8Array(await res.arrayBuffer()));
+      expect(header.version).toBe(list.version);
+      expect(header.count).toBe(list.servers.length);
+    });
+  });
+
+  describe('GET /v1/fleet', () => {
+    it('is the binary frame of the same tick as /v1/latest, columns in /v1/servers order', async () => {
+      const list = serversResponseSchema.parse((await getJson(url + ROUTES.servers)).body);
+      // Two long polls on the same `after` are answered by the same commit.
+      for (let attempt = 0; ; attempt++) {
+        const after = running.app.latest.current()!.tick;
+        const [fleetRes, latestRes] = await Promise.all([
+          fetch(`${url}${ROUTES.fleet}?after=${after}`),
+          fetch(`${url}${ROUTES.latest}?after=${after}`),
+        ]);
+        expect(fleetRes.status).toBe(200);
+        expect(fleetRes.headers.get('content-type')).toBe('application/octet-stream');
+        const bytes = new Uint8Array(await fleetRes.arrayBuffer());
+        const latest = latestResponseSchema.parse(await latestRes.json());
+        const tick = Number(fleetRes.headers.get('x-tick'));
+        if (tick !== Number(latestRes.headers.get('x-tick')) && attempt < 5) continue;
+        expect(tick).toBeGreaterThan(after);
+        expect(bytes.byteLength).toBe(FLEET_HEADER_BYTES + 6 * list.servers.length);
+        expect(fleetRes.headers.get('x-servers-version')).toBe(String(list.version));
+        const frame = decodeFleetBytes(bytes);
+        expect(frame).toMatchObject({ tick, version: list.version, count: list.servers.length });
+        const byId = new Map(latest.samples.map((s) => [s.serverId, s]));
+        list.servers.forEach(({ id }, i) => {
+          const s = byId.get(id)!;
+          expect(Date.parse(s.timestamp)).toBe(tick);
+          expect(frame.cpuPct[i]).toBeCloseTo(s.cpuPct, 2);
+          expect(frame.memPct[i]).toBeCloseTo(s.memPct, 2);
+          expect(frame.diskPct[i]).toBeCloseTo(s.diskPct, 2);
+        });
+        break;
+      }
+    });
+
+    it('answers a long poll at the next commit, and at once when a newer tick is committed', async () => {
+      const current = running.app.latest.current()!.tick;
+      const res = await fetch(`${url}${ROUTES.fleet}?after=${current}`);
+      expect(res.status).toBe(200);
+      expect(Number(res.headers.get('x-tick'))).toBeGreaterThan(current);
+      expect(readFleetHeader(new Uint8Array(await res.arrayBuffer())).tick).toBe(
+        Number(res.headers.get('x-tick')),
+      );
+      const old = await fetch(`${url}${ROUTES.fleet}?after=0`);
+      expect(old.status).toBe(200);
+      await old.arrayBuffer();
+    });
+
+    it('answers 204 after 2 × TICK_MS when no newer tick commits', async () => {
+      const started = Date.now();
+      const res = await fetch(`${url}${ROUTES.fleet}?after=${Date.now() + 3_600_000}`);
+      expect(res.status).toBe(204);
+      expect(await res.text()).toBe('');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2 * TICK_MS - 5);
+    });
+
+    it.each([['after=yesterday'], ['ids=server-1'], ['after=1&after=2']])(
+      'rejects ?%s with 400',
+      async (query) => {
+        expectError(await getJson(`${url}${ROUTES.fleet}?${query}`), 400, 'bad_request');
+      },
+    );
   });
 
   describe('GET /v1/latest', () => {
@@ -149,6 +228,15 @@ describe('metric-generator app (in-memory database, real HTTP)', () => {
       ['foo=1', /foo|unrecognized/i],
     ])('rejects ?%s with 400', async (query, message) => {
       expectError(await getJson(`${url}${ROUTES.latest}?${query}`), 400, 'bad_request', message);
+    });
+
+    it('takes a watch list of thousands of ids in one request', async () => {
+      const ids = Array.from({ length: 20_000 }, (_, i) => `server-${(i % 12) + 1}x${i}`);
+      ids.push('server-3');
+      const res = await fetch(`${url}${ROUTES.latest}?ids=${ids.join(',')}`);
+      expect(res.status).toBe(200);
+      const samples = latestResponseSchema.parse(await res.json()).samples;
+      expect(samples.map((s) => s.serverId)).toEqual(['server-3']);
     });
 
     it('rejects more than 100,000 ids', () => {

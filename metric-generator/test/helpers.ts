@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { createApp, type AppConfig, type GeneratorApp } from '../src/app.js';
+import { createApp, HTTP_SERVER_OPTIONS, type AppConfig, type GeneratorApp } from '../src/app.js';
 import type { MetricsDatabase } from '../src/db.js';
 
 export const silentLog = pino({ level: 'silent' });
@@ -34,7 +34,7 @@ export async function startApp(
     now: options.now,
     defaultMetrics: false,
   });
-  const server = createServer(app.express);
+  const server = createServer(HTTP_SERVER_OPTIONS, app.express);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   if (options.start ?? true) app.start();
   const { port } = server.address() as AddressInfo;

@@ -1,5 +1,5 @@
 import type { Sample } from './sample.js';
-import type { ServerInfo } from './http.js';
+import type { ServerListEntry } from './server-list.js';
 
 /** socket.io event names (docs/architecture.md, "metric-broadcaster socket events"). */
 export const EVENTS = {
@@ -19,7 +19,13 @@ export const FLEET_ROOM = 'fleet';
 export const serverRoom = (serverId: string): string => `server:${serverId}`;
 
 export interface ServersPayload {
-  servers: ServerInfo[];
+  /**
+   * Every server, in the generator's order, compactly: ranges of numbered ids and explicit
+   * entries (`expandServerIds` gives the ids; server-list.ts).
+   */
+  servers: ServerListEntry[];
+  /** Number of ids `servers` stands for. */
+  count: number;
   /** Version of this id list; `fleet` frames name the version whose order they follow. */
   version: number;
   /** Epoch ms when sent. */
@@ -94,8 +100,10 @@ export type HistoryBatchAck =
   { ok: true; series: HistorySeries[]; unknown: string[] } | HistoryFailure;
 
 /**
- * A fleet frame on the wire: the binary `values` are decoded with `decodeFleetFrame`.
- * socket.io sends it as a binary attachment (Buffer on Node, ArrayBuffer in browsers).
+ * A fleet frame on the wire: `frame` is the generator's encoded frame as `GET /v1/fleet` served
+ * it, byte for byte (header and columns, fleet-frame.ts), decoded with `decodeFleetFrame`.
+ * socket.io sends it as a binary attachment (Buffer on Node, ArrayBuffer in browsers); the
+ * header's fields are repeated in the event so a client can route it without decoding.
  */
 export interface FleetFramePayload {
   /** Epoch ms of the tick. */
@@ -104,7 +112,7 @@ export interface FleetFramePayload {
   version: number;
   /** Number of servers (columns are this long). */
   count: number;
-  values: ArrayBuffer | Uint8Array;
+  frame: ArrayBuffer | Uint8Array;
 }
 
 export interface ServerToClientEvents {

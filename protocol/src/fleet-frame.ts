@@ -1,15 +1,32 @@
 import type { FleetFramePayload } from './events.js';
 
 /**
- * Fleet frame codec: the tick's cpuPct, memPct and diskPct of every server as three
- * columns of unsigned 16-bit fixed-point values (hundredths of a percent, 0–10000), in the
- * order of the `servers` list whose version the frame names. 6 bytes per server: at
- * 10,000 servers a frame is 60 KB (the contract allows under 16 bytes per server; layout in docs/architecture.md).
- * `MISSING` marks a server with no sample in this tick (stale or just added).
- * Typed arrays use the platform byte order; every supported platform is little-endian.
+ * Fleet frame codec: one tick's cpuPct, memPct and diskPct of every server, built once per
+ * committed tick by the generator (`GET /v1/fleet`) and relayed byte for byte by the broadcaster
+ * (the `fleet` event's binary attachment). Layout (docs/architecture.md "Fleet frame"), all
+ * integers little-endian:
+ *
+ * | offset | size | field |
+ * |---|---|---|
+ * | 0 | 4 | magic `FLT1` (0x46 0x4c 0x54 0x31) |
+ * | 4 | 4 | count: servers, uint32 |
+ * | 8 | 8 | tick: epoch ms, float64 (an integer) |
+ * | 16 | 4 | version: the `/v1/servers` list version the columns follow, uint32 |
+ * | 20 | 4 | reserved, 0 |
+ * | 24 | 2 × count | cpuPct column, uint16 |
+ * | 24 + 2 × count | 2 × count | memPct column |
+ * | 24 + 4 × count | 2 × count | diskPct column |
+ *
+ * Each value is hundredths of a percent (0–10000); `FLEET_MISSING` marks a server with no
+ * sample in this tick. 6 bytes per server plus 24: at 100,000 servers a frame is 600,024 bytes.
+ * Columns use the platform byte order through a Uint16Array; every supported platform is
+ * little-endian.
  */
 export const FLEET_COLUMNS = ['cpuPct', 'memPct', 'diskPct'] as const;
 export const FLEET_MISSING = 0xffff;
+export const FLEET_HEADER_BYTES = 24;
+/** `FLT1` read as a little-endian uint32. */
+export const FLEET_MAGIC = 0x31544c46;
 const SCALE = 100;
 
 export interface FleetFrame {
@@ -21,6 +38,20 @@ export interface FleetFrame {
   diskPct: Float32Array;
 }
 
+/** The header fields of an encoded frame. */
+export interface FleetFrameHeader {
+  tick: number;
+  version: number;
+  count: number;
+}
+
+/** A frame being written: its bytes and a view of its three columns (every cell MISSING). */
+export interface FleetFrameWriter {
+  bytes: Uint8Array;
+  /** cpu column at 0, mem at `count`, disk at `2 × count`. */
+  values: Uint16Array;
+}
+
 /** Scales a percentage into the frame's fixed point; NaN/undefined become MISSING. */
 export function encodePct(value: number | undefined): number {
   if (value === undefined || !Number.isFinite(value)) return FLEET_MISSING;
@@ -28,12 +59,23 @@ export function encodePct(value: number | undefined): number {
   return v < 0 ? 0 : v > 100 * SCALE ? 100 * SCALE : v;
 }
 
-/** Creates the value buffer for `count` servers, every cell MISSING. */
-export function createFleetValues(count: number): Uint16Array {
-  return new Uint16Array(count * FLEET_COLUMNS.length).fill(FLEET_MISSING);
+/** Allocates a frame for `count` servers with its header written and every cell MISSING. */
+export function createFleetFrame({ tick, version, count }: FleetFrameHeader): FleetFrameWriter {
+  if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) {
+    throw new RangeError('fleet frame: bad count');
+  }
+  const buffer = new ArrayBuffer(FLEET_HEADER_BYTES + count * 2 * FLEET_COLUMNS.length);
+  const view = new DataView(buffer);
+  view.setUint32(0, FLEET_MAGIC, true);
+  view.setUint32(4, count, true);
+  view.setFloat64(8, tick, true);
+  view.setUint32(16, version >>> 0, true);
+  const values = new Uint16Array(buffer, FLEET_HEADER_BYTES, count * FLEET_COLUMNS.length);
+  values.fill(FLEET_MISSING);
+  return { bytes: new Uint8Array(buffer), values };
 }
 
-/** Writes one server's values at `index` of a buffer made by `createFleetValues`. */
+/** Writes one server's values at `index` of a frame made by `createFleetFrame`. */
 export function setFleetValues(
   values: Uint16Array,
   count: number,
@@ -47,22 +89,42 @@ export function setFleetValues(
   values[2 * count + index] = encodePct(diskPct);
 }
 
-function toUint16(values: ArrayBuffer | Uint8Array, expected: number): Uint16Array {
-  let bytes = values instanceof Uint8Array ? values : new Uint8Array(values);
-  if (bytes.byteLength !== expected * 2) {
-    throw new RangeError(`fleet frame: expected ${expected * 2} bytes, got ${bytes.byteLength}`);
+function asBytes(data: ArrayBuffer | Uint8Array): Uint8Array {
+  return data instanceof Uint8Array ? data : new Uint8Array(data);
+}
+
+/** Reads and checks an encoded frame's header (magic, and a length that matches its count). */
+export function readFleetHeader(data: ArrayBuffer | Uint8Array): FleetFrameHeader {
+  const bytes = asBytes(data);
+  if (bytes.byteLength < FLEET_HEADER_BYTES) {
+    throw new RangeError(`fleet frame: ${bytes.byteLength} bytes, shorter than its header`);
   }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, FLEET_HEADER_BYTES);
+  if (view.getUint32(0, true) !== FLEET_MAGIC) throw new RangeError('fleet frame: bad magic');
+  const count = view.getUint32(4, true);
+  const tick = view.getFloat64(8, true);
+  const version = view.getUint32(16, true);
+  const expected = FLEET_HEADER_BYTES + count * 2 * FLEET_COLUMNS.length;
+  if (bytes.byteLength !== expected) {
+    throw new RangeError(`fleet frame: expected ${expected} bytes, got ${bytes.byteLength}`);
+  }
+  if (!Number.isSafeInteger(tick) || tick < 0) throw new RangeError('fleet frame: bad tick');
+  return { tick, version, count };
+}
+
+/** Decodes an encoded frame into Float32 columns; MISSING cells become NaN. */
+export function decodeFleetBytes(data: ArrayBuffer | Uint8Array): FleetFrame {
+  let bytes = asBytes(data);
+  const header = readFleetHeader(bytes);
+  const { count } = header;
   // A Uint16Array view needs an even offset; Node's pooled Buffers may not have one. Copy with
   // the Uint8Array constructor: `Buffer#slice` would return a view at the same odd offset.
   if (bytes.byteOffset % 2 !== 0) bytes = new Uint8Array(bytes);
-  return new Uint16Array(bytes.buffer, bytes.byteOffset, expected);
-}
-
-/** Decodes a wire frame into Float32 columns; MISSING cells become NaN. */
-export function decodeFleetFrame(payload: FleetFramePayload): FleetFrame {
-  const { count } = payload;
-  if (!Number.isInteger(count) || count < 0) throw new RangeError('fleet frame: bad count');
-  const raw = toUint16(payload.values, count * FLEET_COLUMNS.length);
+  const raw = new Uint16Array(
+    bytes.buffer,
+    bytes.byteOffset + FLEET_HEADER_BYTES,
+    count * FLEET_COLUMNS.length,
+  );
   const columns = FLEET_COLUMNS.map((_, c) => {
     const out = new Float32Array(count);
     const base = c * count;
@@ -73,11 +135,25 @@ export function decodeFleetFrame(payload: FleetFramePayload): FleetFrame {
     return out;
   });
   return {
-    tick: payload.tick,
-    version: payload.version,
-    count,
+    ...header,
     cpuPct: columns[0]!,
     memPct: columns[1]!,
     diskPct: columns[2]!,
   };
+}
+
+/**
+ * Decodes a `fleet` event: its binary frame, whose header must agree with the payload's own
+ * `tick`, `version` and `count` (a relay that mixed them up is caught, not drawn).
+ */
+export function decodeFleetFrame(payload: FleetFramePayload): FleetFrame {
+  const frame = decodeFleetBytes(payload.frame);
+  if (
+    frame.tick !== payload.tick ||
+    frame.version !== payload.version ||
+    frame.count !== payload.count
+  ) {
+    throw new RangeError('fleet frame: header does not match the event');
+  }
+  return frame;
 }

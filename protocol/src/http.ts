@@ -5,6 +5,12 @@ export interface ServerInfo {
   id: string;
 }
 
+export interface ServersResponse {
+  servers: ServerInfo[];
+  /** `serverListVersion` of the ids: the version `GET /v1/fleet` frames name. */
+  version: number;
+}
+
 export interface HistoryResponse {
   serverId: string;
   samples: Sample[];
@@ -16,7 +22,7 @@ export interface HistoryBatchResponse {
 }
 
 export interface HealthResponse {
-  status: 'ok' | 'error';
+  status: 'ok' | 'degraded' | 'error';
   [detail: string]: unknown;
 }
 
@@ -38,6 +44,13 @@ export const HISTORY_BATCH_IDS_MAX = 1_000;
  */
 export const HISTORY_BATCH_SAMPLES_MAX = 100_000;
 
+/**
+ * Longest `ids=` value the broadcaster sends to `GET /v1/latest` (its tick plan asks for every
+ * server beyond it). The generator accepts request heads of twice this size (Node's default
+ * 16 KB would cut a watch list at about 1,300 ids).
+ */
+export const LATEST_IDS_MAX_CHARS = 256_000;
+
 /** Routes, so the broadcaster, tests and benches never spell them by hand. */
 export const ROUTES = {
   servers: '/v1/servers',
@@ -46,6 +59,7 @@ export const ROUTES = {
   /** Batched history: `?ids=a,b&from=&to=&limit=` (limit per server). */
   history: '/v1/history',
   latest: '/v1/latest',
+  fleet: '/v1/fleet',
   health: '/healthz',
   metrics: '/metrics',
 } as const;

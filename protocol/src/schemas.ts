@@ -6,6 +6,7 @@ import {
   HISTORY_LIMIT_MAX,
 } from './http.js';
 import { MAX_SERVER_ID_LENGTH } from './sample.js';
+import { MAX_LISTED_SERVERS, serverListSize } from './server-list.js';
 
 /**
  * zod schemas for everything that crosses a process boundary. Kept in a subpath
@@ -24,9 +25,38 @@ export const sampleSchema = z.object({
 
 export const serverIdSchema = z.string().min(1).max(MAX_SERVER_ID_LENGTH);
 
+const listVersionSchema = z.number().int().min(0).max(0xffffffff);
+
 export const serversResponseSchema = z.object({
   servers: z.array(z.object({ id: serverIdSchema })),
+  version: listVersionSchema,
 });
+
+const serverIdRangeSchema = z
+  .object({
+    prefix: z.string().max(MAX_SERVER_ID_LENGTH - 1),
+    from: z.number().int().min(1),
+    to: z.number().int().min(1),
+  })
+  .strict()
+  .refine((r) => r.from <= r.to && r.to - r.from < MAX_LISTED_SERVERS, {
+    message: 'a range runs from `from` up to `to`',
+  })
+  .refine((r) => (r.prefix + String(r.to)).length <= MAX_SERVER_ID_LENGTH, {
+    message: 'ids of a range are server ids',
+  });
+
+/** The `servers` event (compact list, server-list.ts); `count` must match what it stands for. */
+export const serversPayloadSchema = z
+  .object({
+    servers: z.array(z.union([serverIdRangeSchema, z.looseObject({ id: serverIdSchema })])),
+    count: z.number().int().min(0).max(MAX_LISTED_SERVERS),
+    version: listVersionSchema,
+    timestamp: z.number().int().min(0),
+  })
+  .refine((p) => serverListSize(p.servers) === p.count, {
+    message: '`count` is not the number of ids `servers` stands for',
+  });
 
 export const latestResponseSchema = z.object({ samples: z.array(sampleSchema) });
 

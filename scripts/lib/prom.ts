@@ -26,13 +26,23 @@ export async function counter(
   return sum;
 }
 
-/** Cumulative bucket counts of a Prometheus histogram: `le` → count. */
-export async function histogramBuckets(url: string, name: string): Promise<Map<number, number>> {
+/**
+ * Cumulative bucket counts of a Prometheus histogram: `le` → count, summed over the series that
+ * carry every label of `labels`.
+ */
+export async function histogramBuckets(
+  url: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<Map<number, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const out = new Map<number, number>();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   for (const line of text.split('\n')) {
     const m = new RegExp(`^${name}_bucket\\{.*le="([^"]+)".*\\} (\\S+)$`).exec(line);
-    if (m) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+    if (!m || !wanted.every((l) => line.includes(l))) continue;
+    const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+    out.set(le, (out.get(le) ?? 0) + Number(m[2]));
   }
   return out;
 }

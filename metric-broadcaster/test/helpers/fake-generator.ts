@@ -1,18 +1,23 @@
+import { createFleetFrame, serverListVersion, setFleetValues } from '@metrics/protocol';
 import {
   GeneratorError,
+  type FleetBytes,
+  type FleetRequest,
   type GeneratorClient,
   type LatestRequest,
 } from '../../src/generator-client.js';
 import type { LatestTick, RawSample } from '../../src/latest-body.js';
 
 export interface FakeRequest {
+  /** `/v1/latest` or `/v1/fleet`. */
+  route: 'latest' | 'fleet';
   ids: readonly string[] | undefined;
   after: number | undefined;
   at: number;
 }
 
 /**
- * An in-process model of the generator's `/v1/latest` contract on the (fake) clock: tick T is
+ * An in-process model of the generator's `/v1/latest` and `/v1/fleet` contract on the (fake) clock: tick T is
  * committed at T + commitDelayMs; a request with `after` is answered at once when a committed
  * tick is newer, otherwise held until the next commit (answered with that tick) or 2 × tickMs
  * (204). `up = false` refuses connections. For unit tests of the loop only; integration tests
@@ -38,6 +43,14 @@ export function createFakeGenerator(opts: {
     },
   };
 
+  function fleetAnswer(tick: number): FleetBytes {
+    const count = fake.servers.length;
+    const version = serverListVersion(fake.servers);
+    const frame = createFleetFrame({ tick, version, count });
+    for (let i = 0; i < count; i++) setFleetValues(frame.values, count, i, 1, 2, 3);
+    return { tick, version, count, bytes: Buffer.from(frame.bytes) };
+  }
+
   function answer(tick: number, ids: readonly string[] | undefined): LatestTick {
     const wanted = ids ?? fake.servers;
     const samples: RawSample[] = wanted
@@ -50,58 +63,74 @@ export function createFakeGenerator(opts: {
     return { tick, samples };
   }
 
+  /** A request answered as the generator's long poll would be. */
+  function held<T>(
+    route: FakeRequest['route'],
+    ids: readonly string[] | undefined,
+    after: number | undefined,
+    timeoutMs: number,
+    make: (tick: number) => T,
+  ): Promise<T | 'no-tick'> {
+    const now = Date.now();
+    requests.push({ route, ids, after, at: now });
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    return new Promise<T | 'no-tick'>((resolve, reject) => {
+      const timers: NodeJS.Timeout[] = [];
+      const finish = (fn: () => void) => {
+        for (const t of timers) clearTimeout(t);
+        inFlight--;
+        fn();
+      };
+      if (!fake.up) {
+        timers.push(
+          setTimeout(
+            () => finish(() => reject(new GeneratorError('network', 'connect ECONNREFUSED'))),
+            1,
+          ),
+        );
+        return;
+      }
+      const committed = fake.lastCommitted(now);
+      if (after === undefined || committed > after) {
+        timers.push(setTimeout(() => finish(() => resolve(make(committed))), 1));
+        return;
+      }
+      const next = committed + opts.tickMs;
+      timers.push(
+        setTimeout(
+          () =>
+            finish(() =>
+              fake.up
+                ? resolve(make(next))
+                : reject(new GeneratorError('network', 'socket hang up')),
+            ),
+          next + opts.commitDelayMs - now,
+        ),
+      );
+      timers.push(setTimeout(() => finish(() => resolve('no-tick')), 2 * opts.tickMs));
+      timers.push(
+        setTimeout(
+          () => finish(() => reject(new GeneratorError('timeout', `no answer in ${timeoutMs} ms`))),
+          timeoutMs,
+        ),
+      );
+    });
+  }
+
   const client: GeneratorClient = {
     async servers() {
       if (!fake.up) throw new GeneratorError('network', 'connect ECONNREFUSED');
-      return fake.servers.map((id) => ({ id }));
+      return {
+        servers: fake.servers.map((id) => ({ id })),
+        version: serverListVersion(fake.servers),
+      };
     },
     latest({ ids, after, timeoutMs }: LatestRequest) {
-      const now = Date.now();
-      requests.push({ ids, after, at: now });
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      return new Promise<LatestTick | 'no-tick'>((resolve, reject) => {
-        const timers: NodeJS.Timeout[] = [];
-        const finish = (fn: () => void) => {
-          for (const t of timers) clearTimeout(t);
-          inFlight--;
-          fn();
-        };
-        if (!fake.up) {
-          timers.push(
-            setTimeout(
-              () => finish(() => reject(new GeneratorError('network', 'connect ECONNREFUSED'))),
-              1,
-            ),
-          );
-          return;
-        }
-        const committed = fake.lastCommitted(now);
-        if (after === undefined || committed > after) {
-          timers.push(setTimeout(() => finish(() => resolve(answer(committed, ids))), 1));
-          return;
-        }
-        const next = committed + opts.tickMs;
-        timers.push(
-          setTimeout(
-            () =>
-              finish(() =>
-                fake.up
-                  ? resolve(answer(next, ids))
-                  : reject(new GeneratorError('network', 'socket hang up')),
-              ),
-            next + opts.commitDelayMs - now,
-          ),
-        );
-        timers.push(setTimeout(() => finish(() => resolve('no-tick')), 2 * opts.tickMs));
-        timers.push(
-          setTimeout(
-            () =>
-              finish(() => reject(new GeneratorError('timeout', `no answer in ${timeoutMs} ms`))),
-            timeoutMs,
-          ),
-        );
-      });
+      return held('latest', ids, after, timeoutMs, (tick) => answer(tick, ids));
+    },
+    fleet({ after, timeoutMs }: FleetRequest) {
+      return held('fleet', undefined, after, timeoutMs, fleetAnswer);
     },
     async history() {
       throw new GeneratorError('network', 'not modelled');

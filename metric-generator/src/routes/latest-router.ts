@@ -1,8 +1,8 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { ROUTES } from '@metrics/protocol';
 import { instantSchema, serverIdSchema } from '@metrics/protocol/schemas';
-import type { LatestCache } from '../latest-cache.js';
+import type { LatestCache, LatestTick } from '../latest-cache.js';
 import { unavailable } from '../http/http-error.js';
 import { parseOr400 } from '../http/validate.js';
 import { sendJson } from './send-json.js';
@@ -27,33 +27,64 @@ export const latestQuerySchema = z
   })
   .strict();
 
+/** Query of `GET /v1/fleet`. */
+export const fleetQuerySchema = z.object({ after: instantSchema.optional() }).strict();
+
 export interface LatestRouterDeps {
   latest: LatestCache;
   tickMs: number;
 }
 
 /**
- * `GET /v1/latest?ids=&after=`: the last committed tick from memory, never from the database.
- * With `after`, a long poll: answered when a tick newer than `after` is committed, or 204 after
- * 2 × TICK_MS. Without it, answered at once (before the first commit of the run it waits for
- * that commit like a long poll, then 503).
+ * The tick a request gets: with `after`, a long poll answered when a tick newer than `after` is
+ * committed, or `undefined` (then 204) after 2 × TICK_MS; without it, the current tick at once
+ * (before the first commit of the run it waits for that commit like a long poll, then 503).
+ * `null` when the client left while it waited.
+ */
+async function tickFor(
+  res: Response,
+  latest: LatestCache,
+  tickMs: number,
+  after: number | undefined,
+): Promise<LatestTick | undefined | null> {
+  const aborted = new AbortController();
+  res.once('close', () => aborted.abort());
+  const tick = await latest.waitForTick(after ?? -Infinity, 2 * tickMs, aborted.signal);
+  if (aborted.signal.aborted && !tick) return null; // the client left
+  if (!tick) {
+    if (after === undefined) throw unavailable('no tick committed yet');
+    const current = latest.current();
+    if (current) res.set('X-Tick', String(current.tick));
+    res.status(204).end();
+  }
+  return tick;
+}
+
+/**
+ * `GET /v1/latest?ids=&after=` (the samples as JSON) and `GET /v1/fleet?after=` (the binary
+ * fleet frame): the last committed tick from memory, never from the database, both with the
+ * same long poll (`tickFor`).
  */
 export function latestRouter({ latest, tickMs }: LatestRouterDeps): Router {
   const router = Router();
   router.get(ROUTES.latest, async (req, res) => {
     const q = parseOr400(latestQuerySchema, req.query, 'latest query');
-    const aborted = new AbortController();
-    res.once('close', () => aborted.abort());
-    const tick = await latest.waitForTick(q.after ?? -Infinity, 2 * tickMs, aborted.signal);
-    if (aborted.signal.aborted && !tick) return; // the client left
-    if (!tick) {
-      if (q.after === undefined) throw unavailable('no tick committed yet');
-      const current = latest.current();
-      if (current) res.set('X-Tick', String(current.tick));
-      res.status(204).end();
-      return;
-    }
+    const tick = await tickFor(res, latest, tickMs, q.after);
+    if (!tick) return;
     sendJson(res, latest.body(tick, q.ids), { 'X-Tick': String(tick.tick) });
+  });
+  router.get(ROUTES.fleet, async (req, res) => {
+    const q = parseOr400(fleetQuerySchema, req.query, 'fleet query');
+    const tick = await tickFor(res, latest, tickMs, q.after);
+    if (!tick) return;
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': tick.fleet.byteLength,
+      'Cache-Control': 'no-store',
+      'X-Tick': String(tick.tick),
+      'X-Servers-Version': String(tick.version),
+    });
+    res.end(tick.fleet);
   });
   return router;
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { ROUTES } from '@metrics/protocol';
+import { ROUTES, serverListVersion } from '@metrics/protocol';
 import { serverIdSchema } from '@metrics/protocol/schemas';
 import type { MetricsDatabase } from '../db.js';
 import { rowJson } from '../history-json.js';
@@ -15,13 +15,15 @@ export interface ServersRouterDeps {
   latest: LatestCache;
 }
 
-export { rowJson } from '../history-json.js';
-
 /** `GET /v1/servers`, `GET /v1/servers/:id/latest` (history: history-router.ts). */
 export function serversRouter({ servers, db, latest }: ServersRouterDeps): Router {
   const router = Router();
   const byId = new Map(servers.map((s) => [s.id, s]));
-  const listBody = JSON.stringify({ servers: servers.map((s) => ({ id: s.id })) });
+  // The version the fleet frames name (latest-cache.ts computes it from the same ids).
+  const listBody = JSON.stringify({
+    servers: servers.map((s) => ({ id: s.id })),
+    version: serverListVersion(servers.map((s) => s.id)),
+  });
 
   const serverOf = (rawId: unknown): ServerRef => {
     const id = parseOr400(serverIdSchema, rawId, 'server id');

@@ -1,39 +1,36 @@
-import { createFleetValues, setFleetValues, type FleetFramePayload } from '@metrics/protocol';
-import type { RawSample } from './latest-body.js';
+import { createFleetFrame, setFleetValues } from '@metrics/protocol';
+import type { FleetBytes } from '../../metric-broadcaster/src/generator-client.js';
+import type { RawSample } from '../../metric-broadcaster/src/latest-body.js';
 
+/** The server list a JSON-built frame follows: its version and each id's column. */
 export interface FleetIndex {
-  /** The `servers` version the columns follow. */
   version: number;
-  /** Position of each server id in that list. */
   index: ReadonlyMap<string, number>;
   count: number;
 }
 
 /**
- * Builds the tick's fleet frame (three Uint16 fixed-point columns, 6 bytes per server, codec in
- * `@metrics/protocol`) from the samples' JSON text. The three numbers are read where the
- * generator's key order puts them, with `JSON.parse` only as a fallback, so a frame for 10,000
- * servers costs a few milliseconds. Servers without a sample stay MISSING.
+ * The broadcaster's fleet frame as it was built before the generator published one (kept here
+ * for bench:broadcaster's side-by-side `json-relay` run only): from every server's sample JSON
+ * of `/v1/latest`, reading the three percentages where the generator's key order puts them
+ * (`JSON.parse` only as a fallback). Servers without a sample stay MISSING.
  */
-export function buildFleetFrame(
+export function jsonFleetFrame(
   fleet: FleetIndex,
   tick: number,
   samples: readonly RawSample[],
-): FleetFramePayload {
-  const values = createFleetValues(fleet.count);
+): FleetBytes {
+  const { version, count } = fleet;
+  const frame = createFleetFrame({ tick, version, count });
   for (const s of samples) {
     if (s.tick !== tick) continue;
     const i = fleet.index.get(s.serverId);
     if (i === undefined) continue;
     const v = readPcts(s.json);
-    if (v) setFleetValues(values, fleet.count, i, v[0], v[1], v[2]);
+    if (v) setFleetValues(frame.values, count, i, v[0], v[1], v[2]);
   }
-  return {
-    tick,
-    version: fleet.version,
-    count: fleet.count,
-    values: Buffer.from(values.buffer, values.byteOffset, values.byteLength),
-  };
+  const bytes = Buffer.from(frame.bytes.buffer, frame.bytes.byteOffset, frame.bytes.byteLength);
+  return { tick, version, count, bytes };
 }
 
 /** `[cpuPct, memPct, diskPct]` of one sample's JSON; undefined when it has no such numbers. */

@@ -206,8 +206,8 @@ describe('fleet:subscribe sends the newest fleet frame at once', () => {
       log: pino({ level: 'silent' }),
       client: {
         ...real,
-        async latest(req) {
-          const answer = await real.latest(req);
+        async fleet(req) {
+          const answer = await real.fleet(req);
           if (req.kind === 'fleet_initial') await sleep(1_300);
           return answer;
         },

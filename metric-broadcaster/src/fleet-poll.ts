@@ -1,0 +1,144 @@
+import type { Logger } from 'pino';
+import { GeneratorError, type FleetBytes, type GeneratorClient } from './generator-client.js';
+import {
+  backoffDelay,
+  createPoller,
+  isActive,
+  onFailure,
+  onNoTick,
+  onTick,
+  wantedAfter,
+  withSubscribers,
+  type BackoffOptions,
+  type PollerState,
+  type PollerTiming,
+} from './poller.js';
+
+/** The poller id of the fleet room. */
+export const FLEET_POLLER = 'fleet';
+
+export interface FleetPollOptions {
+  client: Pick<GeneratorClient, 'fleet'>;
+  timing: PollerTiming;
+  /** Extra time a request may take beyond the wait the long poll expects. */
+  generatorTimeoutMs: number;
+  log: Logger;
+  /** Members of the fleet room right now (no member, no polling). */
+  members(): number;
+  /**
+   * Newest tick the broadcaster knows is committed (either loop's): a member that joins now got
+   * it from the join frame, so polling starts after it.
+   */
+  newestTick(): number;
+  /** A tick's frame for the fleet room, as the generator sent it (each tick at most once). */
+  onFrame(frame: FleetBytes): void;
+  /** Every finished request reports whether the generator answered. */
+  onGenerator(ok: boolean, error?: GeneratorError): void;
+  random?: () => number;
+  backoff?: BackoffOptions;
+}
+
+export interface FleetPoll {
+  /** The fleet room's membership changed. */
+  refresh(): void;
+  /** Newest tick a fleet answer brought (`-1` before the first). */
+  readonly currentTick: number;
+  state(): PollerState;
+  /** Stops scheduling; an answer still in flight is dropped. */
+  close(): void;
+}
+
+/**
+ * The fleet room's tick loop: one `GET /v1/fleet?after=` long poll at a time while the room has
+ * members, answered the moment the generator commits a tick (the same phase as the watched
+ * servers' loop), driven by the same pure poller state machine (poller.ts). The frame is not
+ * parsed here: its header was checked by the client, the routing forwards its bytes.
+ */
+export function createFleetPoll(opts: FleetPollOptions): FleetPoll {
+  const { client, timing, log } = opts;
+  const random = opts.random ?? Math.random;
+  let state = createPoller(FLEET_POLLER);
+  let currentTick = -1;
+  let inFlight = false;
+  let closed = false;
+  let pending = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  /** Plans on the next turn of the event loop: a burst of joins and leaves is one decision. */
+  function scheduleSoon(): void {
+    if (pending || closed) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      schedule();
+    });
+  }
+
+  function schedule(): void {
+    if (closed || inFlight) return;
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (!isActive(state)) return;
+    const now = Date.now();
+    if (state.dueAt > now) {
+      timer = setTimeout(schedule, state.dueAt - now);
+      return;
+    }
+    inFlight = true;
+    void execute(wantedAfter(state, timing)).finally(() => {
+      inFlight = false;
+      schedule();
+    });
+  }
+
+  async function execute(after: number): Promise<void> {
+    const started = Date.now();
+    // A long poll (asking past the newest tick we know) may legitimately wait for a period.
+    const timeoutMs =
+      after >= currentTick
+        ? timing.pollIntervalMs + opts.generatorTimeoutMs
+        : opts.generatorTimeoutMs;
+    let answer: FleetBytes | 'no-tick';
+    try {
+      answer = await client.fleet({ after, timeoutMs });
+    } catch (err) {
+      if (closed) return;
+      const error =
+        err instanceof GeneratorError ? err : new GeneratorError('network', String(err));
+      const delay = backoffDelay(state.failures + 1, random(), opts.backoff);
+      state = onFailure(state, Date.now(), delay);
+      log.warn({ err: error.message, kind: error.kind, retryInMs: delay }, 'fleet poll failed');
+      opts.onGenerator(false, error);
+      return;
+    }
+    if (closed) return;
+    opts.onGenerator(true);
+    if (answer === 'no-tick') {
+      state = onNoTick(state, Math.max(Date.now(), started + timing.coalesceMs));
+      return;
+    }
+    if (answer.tick > currentTick) currentTick = answer.tick;
+    const out = onTick(state, answer.tick, true, Date.now(), timing);
+    state = out.state;
+    if (out.emit) opts.onFrame(answer);
+  }
+
+  return {
+    refresh() {
+      const known = Math.max(currentTick, opts.newestTick());
+      state = withSubscribers(state, opts.members(), known, Date.now());
+      scheduleSoon();
+    },
+    get currentTick() {
+      return currentTick;
+    },
+    state: () => state,
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
