@@ -36,7 +36,12 @@ export function createOverview(options: OverviewOptions): OverviewView {
 
   const rows = createRowOrder(model);
   const summary = createFleetSummary(model);
-  const heat = createHeatPanel(model, open, (colorBy) => setRoute({ ...route, colorBy }));
+  const heat = createHeatPanel(
+    model,
+    open,
+    (colorBy) => setRoute({ ...route, colorBy }),
+    () => invalidate(),
+  );
   const table = createServerTable({
     model,
     rows,
