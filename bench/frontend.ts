@@ -137,6 +137,7 @@ async function loadUntilValues(page: Page, url: string, timeoutMs: number): Prom
             `(no rows: the server list never came; rows without values: no fleet frame applied)`
           : 'the page did not answer') +
         ` (${(err as Error).message.split('\n')[0]})`,
+      { cause: err },
     );
   }
   return page.evaluate(() => {
@@ -344,6 +345,12 @@ async function runSize(browser: Browser, servers: number): Promise<SizeRun> {
           requestAnimationFrame(step);
         })`),
       );
+      for (const sc of [idle, scrolling]) {
+        console.log(
+          `  ${sc.name}: ${sc.fps} fps, frame gap p99 ${sc.frameGapMs.p99} ms, busy ${sc.busyMsPerSecond} ms/s, ` +
+            `${sc.longTasks} long tasks, apply p50 ${sc.fleetApplyMs.p50} ms, render p50 / max ${sc.renderMs.p50} / ${sc.renderMs.max} ms`,
+        );
+      }
       await page.evaluate('window.scrollTo(0, 0)');
       mkdirSync(SHOTS, { recursive: true });
       const screenshots: string[] = [];
@@ -360,8 +367,10 @@ async function runSize(browser: Browser, servers: number): Promise<SizeRun> {
       if (lighthouseOn) {
         console.log('lighthouse: overview…');
         const overview = await runLighthouse(`${stack.url}/`);
+        console.log(`  ${lighthouseLine(overview)}`);
         console.log('lighthouse: server detail…');
         const detail = await runLighthouse(`${stack.url}/#/servers/server-1`);
+        console.log(`  ${lighthouseLine(detail)}`);
         lighthouse = { overview, detail };
       }
       return {
@@ -377,6 +386,14 @@ async function runSize(browser: Browser, servers: number): Promise<SizeRun> {
   } finally {
     await stack.stop();
   }
+}
+
+function lighthouseLine(lh: LighthouseSummary): string {
+  return (
+    `performance ${lh.scores.performance}, accessibility ${lh.scores.accessibility}, ` +
+    `best practices ${lh.scores['best-practices']}, CLS ${lh.cls}` +
+    (lh.failing.length ? ` (below 100: ${lh.failing.join(', ')})` : '')
+  );
 }
 
 function sizeTargets(

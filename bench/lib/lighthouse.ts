@@ -30,7 +30,24 @@ interface AuditResult {
   details?: { items?: { node?: { selector?: string; snippet?: string }; score?: number }[] };
 }
 
-export async function runLighthouse(url: string): Promise<LighthouseSummary> {
+/**
+ * Lighthouse on `url`, tried up to `attempts` times: on a loaded machine a run now and then fails
+ * to record its trace (`NO_NAVSTART`), which says nothing about the page.
+ */
+export async function runLighthouse(url: string, attempts = 3): Promise<LighthouseSummary> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runOnce(url);
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      console.warn(
+        `lighthouse attempt ${attempt} on ${url} failed (${(err as Error).message}); again`,
+      );
+    }
+  }
+}
+
+async function runOnce(url: string): Promise<LighthouseSummary> {
   const chrome = await chromeLauncher.launch({
     chromePath: process.env.CHROME_PATH ?? CHROMIUM_PATH,
     chromeFlags: ['--headless', ...CHROMIUM_ARGS],
@@ -58,12 +75,10 @@ export async function runLighthouse(url: string): Promise<LighthouseSummary> {
         if (ref.weight > 0 && a && a.score !== null && a.score < 1) failing.push(`${c}: ${ref.id}`);
       }
     }
-    const shifts = (audits['layout-shifts']?.details?.items ?? [])
-      .slice(0, 5)
-      .map((item) => ({
-        node: item.node?.selector ?? item.node?.snippet ?? '?',
-        score: Math.round((item.score ?? 0) * 1000) / 1000,
-      }));
+    const shifts = (audits['layout-shifts']?.details?.items ?? []).slice(0, 5).map((item) => ({
+      node: item.node?.selector ?? item.node?.snippet ?? '?',
+      score: Math.round((item.score ?? 0) * 1000) / 1000,
+    }));
     return {
       url,
       scores,

@@ -180,6 +180,7 @@ export function createHeatGrid(
     back.hidden = trail.length < 2;
     canvas.dataset.blockSize = String(blockSize);
     canvas.dataset.cells = String(cells);
+    canvas.dataset.cell = String(cell);
     canvas.dataset.range = `${range.start}-${range.end}`;
     if (hover >= 0) showTip(hover);
   }
