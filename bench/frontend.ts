@@ -148,7 +148,8 @@ async function loadUntilValues(page: Page, url: string, timeoutMs: number): Prom
 
 /**
  * Waits until the generator serves every one of `servers` ids and has committed a tick for the
- * last of them: the stack is up, so what the page measures is the page.
+ * last of them, and the broadcaster has discovered them all with the generator up: the stack is
+ * up, so what the page measures is the page.
  */
 async function waitForFleet(stack: Stack, servers: number): Promise<void> {
   const started = Date.now();
@@ -164,8 +165,16 @@ async function waitForFleet(stack: Stack, servers: number): Promise<void> {
         const latest = await fetch(`${stack.generator.url}/v1/servers/server-${servers}/latest`, {
           signal: AbortSignal.timeout(10_000),
         });
-        if (latest.ok) return;
-        last = `server-${servers}/latest answered ${latest.status}`;
+        if (latest.ok) {
+          // And the broadcaster has discovered all of them and sees the generator up.
+          const health = (await (
+            await fetch(`${stack.broadcaster.url}/healthz`, { signal: AbortSignal.timeout(10_000) })
+          ).json()) as { generator?: string; servers?: number };
+          if (health.generator === 'up' && health.servers === servers) return;
+          last = `the broadcaster reports generator ${health.generator}, ${health.servers} servers`;
+        } else {
+          last = `server-${servers}/latest answered ${latest.status}`;
+        }
       } else {
         last = `/v1/servers lists ${count} servers`;
       }
@@ -175,7 +184,7 @@ async function waitForFleet(stack: Stack, servers: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(
-    `the generator at SERVER_COUNT=${servers} had not committed a tick of every server after ` +
+    `the stack at SERVER_COUNT=${servers} was not ready (generator ticking every server, broadcaster seeing them) after ` +
       `${FLEET_READY_MS / 1000} s (last: ${last})`,
   );
 }

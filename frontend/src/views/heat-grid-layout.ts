@@ -9,9 +9,10 @@ export function gridLayout(
   count: number,
   width: number,
   maxHeight: number,
+  maxCell = MAX_CELL,
 ): { cell: number; cols: number; rows: number } {
   const w = Math.max(width, MIN_CELL);
-  for (let cell = MAX_CELL; cell > MIN_CELL; cell--) {
+  for (let cell = maxCell; cell > MIN_CELL; cell--) {
     const cols = Math.max(1, Math.floor(w / cell));
     const rows = Math.ceil(count / cols);
     if (rows * cell <= maxHeight) return { cell, cols, rows };
@@ -27,6 +28,13 @@ export function gridLayout(
 export const MIN_SERVER_CELL = 5;
 /** The cell size blocks are planned for; the grid then grows them to fill the area. */
 export const BLOCK_CELL = 12;
+/**
+ * The overview lets a small fleet's squares grow this large (CSS px): from `LABEL_CELL` on, a
+ * square is a tile that prints its server's name and value, so a handful of servers fills the
+ * area with something to read rather than a row of swatches.
+ */
+export const TILE_CELL = 120;
+export const LABEL_CELL = 64;
 
 export interface OverviewLayout {
   /** Servers per cell: 1 is today's one square per server. */
@@ -44,7 +52,7 @@ export interface OverviewLayout {
  * `BLOCK_CELL` fit.
  */
 export function overviewLayout(count: number, width: number, height: number): OverviewLayout {
-  const single = gridLayout(count, width, height);
+  const single = gridLayout(count, width, height, TILE_CELL);
   if (single.cell >= MIN_SERVER_CELL && single.rows * single.cell <= height) {
     return { blockSize: 1, cells: count, ...single };
   }

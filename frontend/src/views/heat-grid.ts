@@ -14,6 +14,7 @@
  */
 import { STALE_TICKS, type FleetMetric, type FleetModel } from '../fleet-model.js';
 import { cssVar, h, setText } from '../dom.js';
+import { formatPct } from '../format.js';
 import { HEAT_RGBA, heatIndex, packRgba, parseColor } from '../heat.js';
 import {
   aggregateBlocks,
@@ -28,7 +29,7 @@ import {
   type IndexRange,
   type ZoomTrail,
 } from '../heat-aggregate.js';
-import { overviewLayout, type OverviewLayout } from './heat-grid-layout.js';
+import { LABEL_CELL, overviewLayout, type OverviewLayout } from './heat-grid-layout.js';
 import { COLUMN_LABEL } from './overview-text.js';
 import { blockTip, gridCaption, gridLabel, serverTip } from './heat-text.js';
 
@@ -165,6 +166,7 @@ export function createHeatGrid(
       for (let x = 1; x <= cols; x++) ctx.fillRect(x * cell - gap, 0, gap, cssH);
       for (let y = 1; y <= rows; y++) ctx.fillRect(0, y * cell - gap, cssW, gap);
     }
+    if (blockSize === 1 && cell >= LABEL_CELL) drawLabels(ctx, metric, cells, now);
     if (hover >= 0) {
       const x = (hover % cols) * cell;
       const y = Math.floor(hover / cols) * cell;
@@ -183,6 +185,36 @@ export function createHeatGrid(
     canvas.dataset.cell = String(cell);
     canvas.dataset.range = `${range.start}-${range.end}`;
     if (hover >= 0) showTip(hover);
+  }
+
+  /** Tiles of a small fleet: each square prints its server's name and value. */
+  function drawLabels(
+    ctx: CanvasRenderingContext2D,
+    metric: FleetMetric,
+    cells: number,
+    now: number,
+  ): void {
+    const { cell, cols } = layout;
+    const pad = 8;
+    const inner = cell - 2 - pad * 2;
+    const font = getComputedStyle(canvas).fontFamily;
+    const staleColour = packRgba(...parseColor(cssVar('--stale')));
+    ctx.textBaseline = 'top';
+    for (let k = 0; k < cells; k++) {
+      const i = range.start + k;
+      const v = model.values[metric][i]!;
+      const stale = v !== v || model.isStale(i, now);
+      const x = (k % cols) * cell + pad;
+      const y = Math.floor(k / cols) * cell + pad;
+      // Dark or light text, whichever reads better on the tile's colour.
+      const c = stale ? staleColour : HEAT_RGBA[heatIndex(v)]!;
+      const luma = 0.299 * (c & 255) + 0.587 * ((c >> 8) & 255) + 0.114 * ((c >> 16) & 255);
+      ctx.fillStyle = luma > 140 ? '#10151c' : '#ffffff';
+      ctx.font = `600 ${Math.round(cell / 5)}px ${font}`;
+      ctx.fillText(formatPct(v, 0), x, y + inner - Math.round(cell / 5), inner);
+      ctx.font = `${Math.max(11, Math.round(cell / 9))}px ${font}`;
+      ctx.fillText(fitText(ctx, model.ids[i] ?? '', inner), x, y, inner);
+    }
   }
 
   /** Text for cell `k`: a server's three values, or a block's range, hottest and staleness. */
@@ -315,6 +347,14 @@ export function createHeatGrid(
     draw,
     destroy: () => resize.disconnect(),
   };
+}
+
+/** `text`, cut with an ellipsis to fit `width` px in the context's font. */
+function fitText(ctx: CanvasRenderingContext2D, text: string, width: number): string {
+  if (ctx.measureText(text).width <= width) return text;
+  let n = text.length;
+  while (n > 1 && ctx.measureText(`${text.slice(0, n)}…`).width > width) n--;
+  return `${text.slice(0, n)}…`;
 }
 
 /** Blends a packed colour 80 % toward the background: filtered-out servers recede. */
