@@ -64,6 +64,8 @@ interface Scenario {
   longTaskMs: number;
   fleetApplyMs: Summary;
   renderMs: Summary;
+  /** The heat panel's part of a render (grid, histogram, hottest list). */
+  heatMs: Summary;
   framesApplied: number;
 }
 
@@ -244,6 +246,7 @@ async function measureScenario(
     ),
     fleetApplyMs: roundSummary(summarize(probe.measures['fleet:apply'] ?? [])),
     renderMs: roundSummary(summarize(probe.measures['overview:render'] ?? [])),
+    heatMs: roundSummary(summarize(probe.measures['overview:heat'] ?? [])),
     framesApplied: (probe.measures['fleet:apply'] ?? []).length,
   };
 }
@@ -357,7 +360,7 @@ async function runSize(browser: Browser, servers: number): Promise<SizeRun> {
       for (const sc of [idle, scrolling]) {
         console.log(
           `  ${sc.name}: ${sc.fps} fps, frame gap p99 ${sc.frameGapMs.p99} ms, busy ${sc.busyMsPerSecond} ms/s, ` +
-            `${sc.longTasks} long tasks, apply p50 ${sc.fleetApplyMs.p50} ms, render p50 / max ${sc.renderMs.p50} / ${sc.renderMs.max} ms`,
+            `${sc.longTasks} long tasks, apply p50 ${sc.fleetApplyMs.p50} ms, render p50 / max ${sc.renderMs.p50} / ${sc.renderMs.max} ms (heat panel p50 ${sc.heatMs.p50} ms)`,
         );
       }
       await page.evaluate('window.scrollTo(0, 0)');
