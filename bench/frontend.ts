@@ -534,6 +534,7 @@ async function main(): Promise<void> {
         'long tasks',
         'apply p50 ms',
         'render p50 / max ms',
+        'heat panel p50 ms',
       ],
       runs.flatMap((r) =>
         r.scenarios.map((s) => [
@@ -546,6 +547,7 @@ async function main(): Promise<void> {
           s.longTasks,
           s.fleetApplyMs.p50,
           `${s.renderMs.p50} / ${s.renderMs.max}`,
+          s.heatMs.p50,
         ]),
       ),
     ),
