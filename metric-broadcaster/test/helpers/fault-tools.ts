@@ -3,7 +3,6 @@
  * processes, their memory, a delaying HTTP proxy, and socket.io clients that behave like the
  * dashboard (reconnect by themselves, re-subscribe, backfill with `history`).
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as connect } from 'socket.io-client';
@@ -11,11 +10,7 @@ import type { Sample } from '@metrics/protocol';
 import { startService, type ServiceProcess } from '../../../scripts/lib/service-process.js';
 import type { Client } from './harness.js';
 
-/** Resident memory of a process, in MiB, from /proc. */
-export function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
-}
+export { rssMiB as rssMb } from '../../../scripts/lib/proc-stats.js';
 
 export function startGenerator(env: Record<string, string>): Promise<ServiceProcess> {
   return startService('metric-generator', {
@@ -140,7 +135,19 @@ export interface WatchingClient {
   close(): void;
 }
 
-export function watchingClient(url: string, serverIds: readonly string[]): WatchingClient {
+export interface WatchingOptions {
+  /**
+   * Backfill every server with ONE batched `history` request (from the oldest of the newest
+   * timestamps held), as the dashboard and the example client do; default one request per server.
+   */
+  batched?: boolean;
+}
+
+export function watchingClient(
+  url: string,
+  serverIds: readonly string[],
+  options: WatchingOptions = {},
+): WatchingClient {
   const socket: Client = connect(url, {
     transports: ['websocket'],
     forceNew: true,
@@ -178,14 +185,26 @@ export function watchingClient(url: string, serverIds: readonly string[]): Watch
         .timeout(5_000)
         .emitWithAck('subscribe', { serverIds: [...serverIds] });
       if (!ack.ok) state.errors.push(`subscribe: ${ack.error}`);
+      const held = [...newestHeld.values()].filter((t) => t >= 0);
+      if (options.batched && held.length) {
+        const reply = await socket.timeout(10_000).emitWithAck('history', {
+          serverIds: [...serverIds],
+          from: Math.min(...held) + 1,
+          limit: 10_000 / serverIds.length,
+        });
+        if (reply.ok && 'series' in reply) for (const s of reply.series) keep(s.samples);
+        else if (!reply.ok) state.errors.push(`history: ${reply.error}`);
+        done();
+        return;
+      }
       for (const id of serverIds) {
         const newest = newestHeld.get(id)!;
         if (newest < 0) continue; // nothing held yet: nothing to fill
         const reply = await socket
           .timeout(5_000)
           .emitWithAck('history', { serverId: id, from: newest + 1, limit: 10_000 });
-        if (reply.ok) keep(reply.samples);
-        else state.errors.push(`history ${id}: ${reply.error}`);
+        if (reply.ok && 'samples' in reply) keep(reply.samples);
+        else if (!reply.ok) state.errors.push(`history ${id}: ${reply.error}`);
       }
       done();
     })().catch((err: Error) => {
