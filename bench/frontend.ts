@@ -1,38 +1,54 @@
 /**
- * `npm run bench:frontend [-- --quick]`: the dashboard's overview at SERVER_COUNT = 10,000 in
- * headless Debian Chromium, through the real stack (generator, broadcaster, frontend server,
- * nginx). Measures, per scenario (live updates with the page at rest; live updates while the
- * table scrolls every frame):
- *   - frame rate: requestAnimationFrame callbacks per second and the longest frame gap,
- *   - main-thread busy time per second: Chromium's own TaskDuration (CDP Performance metrics),
- *   - long tasks (> 50 ms) from a PerformanceObserver,
- *   - the dashboard's own User Timing measures: one fleet frame decoded + applied
+ * `npm run bench:frontend [-- --quick] [-- --no-lighthouse]`: the dashboard's overview at
+ * SERVER_COUNT = 10,000 and 100,000 (`SERVER_COUNT=N` runs one size) in headless Debian
+ * Chromium, through the real stack (generator, broadcaster, frontend server, nginx). Per size:
+ *   - time to first data after navigation (FIRST_LOADS fresh visitors, each its own browser
+ *     context: no cache, a new socket; median and worst reported),
+ *   - per scenario (live updates with the page at rest; live updates while the table scrolls
+ *     every frame): frame rate (requestAnimationFrame callbacks per second, longest gap),
+ *     main-thread busy time per second (Chromium's TaskDuration over CDP), long tasks (> 50 ms),
+ *     and the dashboard's own User Timing measures: one fleet frame decoded + applied
  *     (`fleet:apply`) and one overview render (`overview:render`),
- * plus time to first data after navigation (FIRST_LOADS fresh visitors, each its own browser
- * context: no cache, a new socket; median and worst reported) and the bundle's gzipped size.
- * Bounded: about a minute (`--quick`: about 30 s). Writes bench/results/frontend.json.
+ *   - Lighthouse 12 (mobile, simulated throttling) on the overview and on a server's detail:
+ *     performance, accessibility and best-practices scores, CLS and what keeps a score below 100,
+ *   - screenshots of the overview, light and dark, in test-results/bench/.
+ * Plus the bundle's gzipped size. Before the first page load it waits until the generator has
+ * committed a tick of every server, so a slow start on a busy machine is not taken for a slow
+ * page; every wait says what it was waiting for when it gives up. Bounded: `DEADLINE_MS`.
+ * Writes bench/results/frontend.json.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { startStack, type Stack } from '../scripts/lib/stack.ts';
+import { runLighthouse, type LighthouseSummary } from './lib/lighthouse.ts';
 import { round, summarize, type Summary } from './lib/stats.ts';
 import { formatTable } from './lib/table.ts';
 
 const quick = process.argv.includes('--quick');
-const SERVER_COUNT = Number(process.env.SERVER_COUNT ?? 10_000);
+const lighthouseOn = !process.argv.includes('--no-lighthouse');
+const SIZES = process.env.SERVER_COUNT ? [Number(process.env.SERVER_COUNT)] : [10_000, 100_000];
 const WARMUP_MS = quick ? 3_000 : 5_000;
 const MEASURE_MS = quick ? 6_000 : 15_000;
-const DEADLINE_MS = 4 * 60_000;
+const DEADLINE_MS = (quick ? 8 : 12) * 60_000 * SIZES.length;
 /** Fresh page loads for time to first data; about a second apart, so some find the fleet idle. */
 const FIRST_LOADS = quick ? 3 : 7;
+/** How long one fresh page may take to show values before the bench gives up on it. */
+const firstValuesTimeoutMs = (servers: number) => 20_000 + servers * 0.3;
+/** How long the stack may take to tick and discover every server (a busy machine is slow). */
+const fleetReadyMs = (servers: number) => 90_000 + servers;
+const VIEWPORT = { width: 1440, height: 900 };
+const TARGET_FIRST_VALUES_MS = 600;
+const TARGET_FPS = 55;
+const TARGET_CLS = 0.05;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
+const SHOTS = join(ROOT, 'test-results/bench');
 const DIST = join(ROOT, 'frontend/dist');
 
 interface Scenario {
@@ -48,6 +64,8 @@ interface Scenario {
   longTaskMs: number;
   fleetApplyMs: Summary;
   renderMs: Summary;
+  /** The heat panel's part of a render (grid, histogram, hottest list). */
+  heatMs: Summary;
   framesApplied: number;
 }
 
@@ -91,18 +109,86 @@ interface FirstData {
   values: number;
 }
 
-/** Navigates and waits until the first row shows a number; times from navigation start. */
-async function loadUntilValues(page: Page, url: string): Promise<FirstData> {
-  await page.goto(url);
-  await page.waitForFunction(
-    () => !Number.isNaN((globalThis as unknown as { __bench: ProbeData }).__bench.firstValues),
-    undefined,
-    { timeout: 15_000 },
-  );
+/**
+ * Navigates and waits until the first row shows a number; times from navigation start. Gives up
+ * after `timeoutMs` with what the page showed (connection state, table count), so a timeout says
+ * whether the server list, the socket or the values were missing.
+ */
+async function loadUntilValues(page: Page, url: string, timeoutMs: number): Promise<FirstData> {
+  await page.goto(url, { timeout: timeoutMs });
+  try {
+    await page.waitForFunction(
+      () => !Number.isNaN((globalThis as unknown as { __bench: ProbeData }).__bench.firstValues),
+      undefined,
+      { timeout: timeoutMs, polling: 100 },
+    );
+  } catch (err) {
+    const seen = await page
+      .evaluate<{ connection: string; table: string; rows: number }>(
+        `({
+          connection: document.querySelector('[data-testid="connection"]')?.textContent ?? '?',
+          table: document.querySelector('.shown')?.textContent ?? '?',
+          rows: document.querySelectorAll('.tbody .row:not([hidden])').length,
+        })`,
+      )
+      .catch(() => undefined);
+    throw new Error(
+      `no values on screen ${round(timeoutMs / 1000, 0)} s after opening ${url}: ` +
+        (seen
+          ? `connection "${seen.connection}", table "${seen.table}", ${seen.rows} rows drawn ` +
+            `(no rows: the server list never came; rows without values: no fleet frame applied)`
+          : 'the page did not answer') +
+        ` (${(err as Error).message.split('\n')[0]})`,
+      { cause: err },
+    );
+  }
   return page.evaluate(() => {
     const b = (globalThis as unknown as { __bench: ProbeData }).__bench;
     return { names: b.firstNames, values: b.firstValues };
   });
+}
+
+/**
+ * Waits until the generator serves every one of `servers` ids and has committed a tick for the
+ * last of them, and the broadcaster has discovered them all with the generator up: the stack is
+ * up, so what the page measures is the page.
+ */
+async function waitForFleet(stack: Stack, servers: number): Promise<void> {
+  const started = Date.now();
+  let last = 'no answer yet';
+  while (Date.now() - started < fleetReadyMs(servers)) {
+    try {
+      const list = await fetch(`${stack.generator.url}/v1/servers`, {
+        signal: AbortSignal.timeout(30_000),
+      });
+      const body = (await list.json()) as { servers?: unknown[] };
+      const count = body.servers?.length ?? 0;
+      if (count === servers) {
+        const latest = await fetch(`${stack.generator.url}/v1/servers/server-${servers}/latest`, {
+          signal: AbortSignal.timeout(30_000),
+        });
+        if (latest.ok) {
+          // And the broadcaster has discovered all of them and sees the generator up.
+          const health = (await (
+            await fetch(`${stack.broadcaster.url}/healthz`, { signal: AbortSignal.timeout(30_000) })
+          ).json()) as { generator?: string; servers?: number };
+          if (health.generator === 'up' && health.servers === servers) return;
+          last = `the broadcaster reports generator ${health.generator}, ${health.servers} servers`;
+        } else {
+          last = `server-${servers}/latest answered ${latest.status}`;
+        }
+      } else {
+        last = `/v1/servers lists ${count} servers`;
+      }
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `the stack at SERVER_COUNT=${servers} was not ready (generator ticking every server, broadcaster seeing them) after ` +
+      `${fleetReadyMs(servers) / 1000} s (last: ${last})`,
+  );
 }
 
 async function readProbe(page: Page): Promise<ProbeData> {
@@ -160,6 +246,7 @@ async function measureScenario(
     ),
     fleetApplyMs: roundSummary(summarize(probe.measures['fleet:apply'] ?? [])),
     renderMs: roundSummary(summarize(probe.measures['overview:render'] ?? [])),
+    heatMs: roundSummary(summarize(probe.measures['overview:heat'] ?? [])),
     framesApplied: (probe.measures['fleet:apply'] ?? []).length,
   };
 }
@@ -197,12 +284,171 @@ function bundleSize() {
   };
 }
 
+interface SizeRun {
+  serverCount: number;
+  firstDataMs: { loads: number; serverNames: Summary; values: Summary };
+  scenarios: Scenario[];
+  lighthouse: { overview: LighthouseSummary; detail: LighthouseSummary } | undefined;
+  screenshots: string[];
+}
+
+/** Everything measured at one fleet size, on a stack of its own. */
+async function runSize(browser: Browser, servers: number): Promise<SizeRun> {
+  console.log(`\n== SERVER_COUNT=${servers.toLocaleString('en-US')}: starting the stack…`);
+  const stack = await startStack({ serverCount: servers, ingress: 'nginx', timeoutMs: 90_000 });
+  try {
+    await waitForFleet(stack, servers);
+    const timeoutMs = firstValuesTimeoutMs(servers);
+    const firstLoads: FirstData[] = [];
+    for (let i = 0; i < FIRST_LOADS; i++) {
+      const visitor = await browser.newContext({ viewport: VIEWPORT });
+      try {
+        const visitorPage = await visitor.newPage();
+        await visitorPage.addInitScript({ content: PROBE });
+        firstLoads.push(await loadUntilValues(visitorPage, `${stack.url}/`, timeoutMs));
+      } finally {
+        await visitor.close();
+      }
+      await new Promise((r) => setTimeout(r, 1_100));
+    }
+    const firstDataMs = {
+      loads: firstLoads.length,
+      serverNames: roundSummary(summarize(firstLoads.map((f) => f.names))),
+      values: roundSummary(summarize(firstLoads.map((f) => f.values))),
+    };
+    console.log(
+      `first values on screen after navigation start, ${firstLoads.length} fresh loads: ` +
+        `median ${round(firstDataMs.values.p50)} ms, worst ${round(firstDataMs.values.max)} ms ` +
+        `(${firstLoads.map((f) => round(f.values, 0)).join(', ')})`,
+    );
+
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const page = await context.newPage();
+      await page.addInitScript({ content: PROBE });
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable', { timeDomain: 'timeTicks' });
+      await loadUntilValues(page, `${stack.url}/`, timeoutMs);
+      const shown = await page.locator('.shown').textContent();
+      if (!shown?.includes(servers.toLocaleString('en-US'))) {
+        throw new Error(`the overview shows "${shown}", expected ${servers} servers`);
+      }
+      await page.waitForTimeout(WARMUP_MS);
+
+      console.log(`measuring ${MEASURE_MS / 1000} s at rest…`);
+      const idle = await measureScenario(page, 'live updates, page at rest', cdp);
+      console.log(`measuring ${MEASURE_MS / 1000} s while scrolling…`);
+      const scrolling = await measureScenario(
+        page,
+        'live updates, table scrolling every frame',
+        cdp,
+        () =>
+          page.evaluate(`new Promise((resolve) => {
+          const end = performance.now() + ${MEASURE_MS - 200};
+          let dir = 1;
+          const step = () => {
+            const max = document.documentElement.scrollHeight - innerHeight;
+            if (window.scrollY >= max - 60) dir = -1;
+            else if (window.scrollY <= 0) dir = 1;
+            window.scrollBy(0, dir * 120);
+            if (performance.now() < end) requestAnimationFrame(step);
+            else resolve();
+          };
+          requestAnimationFrame(step);
+        })`),
+      );
+      for (const sc of [idle, scrolling]) {
+        console.log(
+          `  ${sc.name}: ${sc.fps} fps, frame gap p99 ${sc.frameGapMs.p99} ms, busy ${sc.busyMsPerSecond} ms/s, ` +
+            `${sc.longTasks} long tasks, apply p50 ${sc.fleetApplyMs.p50} ms, render p50 / max ${sc.renderMs.p50} / ${sc.renderMs.max} ms (heat panel p50 ${sc.heatMs.p50} ms)`,
+        );
+      }
+      await page.evaluate('window.scrollTo(0, 0)');
+      mkdirSync(SHOTS, { recursive: true });
+      const screenshots: string[] = [];
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        // Two frames: the canvas reads the theme's colours when it draws.
+        await page.waitForTimeout(1_500);
+        const file = join(SHOTS, `overview-${servers}-${scheme}.png`);
+        await page.screenshot({ path: file });
+        screenshots.push(file);
+      }
+
+      let lighthouse: SizeRun['lighthouse'];
+      if (lighthouseOn) {
+        console.log('lighthouse: overview…');
+        const overview = await runLighthouse(`${stack.url}/`);
+        console.log(`  ${lighthouseLine(overview)}`);
+        console.log('lighthouse: server detail…');
+        const detail = await runLighthouse(`${stack.url}/#/servers/server-1`);
+        console.log(`  ${lighthouseLine(detail)}`);
+        lighthouse = { overview, detail };
+      }
+      return {
+        serverCount: servers,
+        firstDataMs,
+        scenarios: [idle, scrolling],
+        lighthouse,
+        screenshots,
+      };
+    } finally {
+      await context.close();
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+function lighthouseLine(lh: LighthouseSummary): string {
+  return (
+    `performance ${lh.scores.performance}, accessibility ${lh.scores.accessibility}, ` +
+    `best practices ${lh.scores['best-practices']}, CLS ${lh.cls}` +
+    (lh.failing.length ? ` (below 100: ${lh.failing.join(', ')})` : '')
+  );
+}
+
+function sizeTargets(
+  run: SizeRun,
+): Record<string, { target: string; value: string; met: boolean }> {
+  const n = run.serverCount.toLocaleString('en-US');
+  const idle = run.scenarios[0]!;
+  const out: Record<string, { target: string; value: string; met: boolean }> = {
+    [`firstValues@${run.serverCount}`]: {
+      target: `${n} servers: median of fresh loads ≤ ${TARGET_FIRST_VALUES_MS} ms from navigation to first values`,
+      value: `median ${round(run.firstDataMs.values.p50, 0)} ms, worst ${round(run.firstDataMs.values.max, 0)} ms`,
+      met: run.firstDataMs.values.p50 <= TARGET_FIRST_VALUES_MS,
+    },
+    [`smoothAtRest@${run.serverCount}`]: {
+      target: `${n} servers: ≥ ${TARGET_FPS} fps with live updates, page at rest`,
+      value: `${idle.fps} fps`,
+      met: idle.fps >= TARGET_FPS,
+    },
+  };
+  if (run.lighthouse) {
+    for (const [view, lh] of Object.entries(run.lighthouse)) {
+      out[`lighthouse-${view}@${run.serverCount}`] = {
+        target: `${n} servers, ${view}: Lighthouse accessibility and best practices 100, CLS ≤ ${TARGET_CLS}`,
+        value:
+          `accessibility ${lh.scores.accessibility}, best practices ${lh.scores['best-practices']}, CLS ${lh.cls}` +
+          (lh.failing.length ? ` (${lh.failing.join(', ')})` : ''),
+        met:
+          lh.scores.accessibility === 100 &&
+          lh.scores['best-practices'] === 100 &&
+          lh.cls <= TARGET_CLS,
+      };
+    }
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const deadline = setTimeout(() => {
     console.error(`bench:frontend: gave up after ${DEADLINE_MS / 1000} s`);
     process.exit(1);
   }, DEADLINE_MS);
   deadline.unref();
+  const loadBefore = loadavg();
 
   console.log('building the dashboard (vite build)…');
   const build = spawnSync('npm', ['run', 'build', '-w', 'frontend', '--silent'], {
@@ -212,151 +458,136 @@ async function main(): Promise<void> {
   if (build.status !== 0) throw new Error('npm run build -w frontend failed');
   const bundle = bundleSize();
 
-  console.log(`starting the stack with SERVER_COUNT=${SERVER_COUNT}…`);
-  let stack: Stack | undefined;
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [...CHROMIUM_ARGS],
   });
+  const runs: SizeRun[] = [];
+  const failures: { serverCount: number; error: string }[] = [];
   try {
-    stack = await startStack({ serverCount: SERVER_COUNT, ingress: 'nginx', timeoutMs: 60_000 });
-    const firstLoads: FirstData[] = [];
-    for (let i = 0; i < FIRST_LOADS; i++) {
-      const visitor = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-      const visitorPage = await visitor.newPage();
-      await visitorPage.addInitScript({ content: PROBE });
-      firstLoads.push(await loadUntilValues(visitorPage, `${stack.url}/`));
-      await visitor.close();
-      await new Promise((r) => setTimeout(r, 1_100));
+    for (const servers of SIZES) {
+      try {
+        runs.push(await runSize(browser, servers));
+      } catch (err) {
+        // One size failing (a stack too slow to start on a loaded machine) keeps the others.
+        console.error(`SERVER_COUNT=${servers} failed: ${(err as Error).message}`);
+        failures.push({ serverCount: servers, error: (err as Error).message });
+      }
     }
-    const firstData = {
-      loads: firstLoads.length,
-      serverNames: summarize(firstLoads.map((f) => f.names)),
-      values: summarize(firstLoads.map((f) => f.values)),
-    };
-    console.log(
-      `first values on screen after navigation start, ${firstLoads.length} fresh loads: ` +
-        `median ${round(firstData.values.p50)} ms, worst ${round(firstData.values.max)} ms ` +
-        `(${firstLoads.map((f) => round(f.values, 0)).join(', ')})`,
-    );
+  } finally {
+    await browser.close().catch(() => undefined);
+  }
+  const loadAfter = loadavg();
 
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
-    await page.addInitScript({ content: PROBE });
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Performance.enable', { timeDomain: 'timeTicks' });
-    await loadUntilValues(page, `${stack.url}/`);
-    const shown = await page.locator('.shown').textContent();
-    if (!shown?.includes(SERVER_COUNT.toLocaleString('en-US'))) {
-      throw new Error(`the overview shows "${shown}", expected ${SERVER_COUNT} servers`);
-    }
-    await page.waitForTimeout(WARMUP_MS);
-
-    console.log(`measuring ${MEASURE_MS / 1000} s at rest…`);
-    const idle = await measureScenario(page, 'live updates, page at rest', cdp);
-
-    console.log(`measuring ${MEASURE_MS / 1000} s while scrolling…`);
-    const scrolling = await measureScenario(
-      page,
-      'live updates, table scrolling every frame',
-      cdp,
-      () =>
-        page.evaluate(`new Promise((resolve) => {
-        const end = performance.now() + ${MEASURE_MS - 200};
-        let dir = 1;
-        const step = () => {
-          const max = document.documentElement.scrollHeight - innerHeight;
-          if (window.scrollY >= max - 60) dir = -1;
-          else if (window.scrollY <= 0) dir = 1;
-          window.scrollBy(0, dir * 120);
-          if (performance.now() < end) requestAnimationFrame(step);
-          else resolve();
-        };
-        requestAnimationFrame(step);
-      })`),
-    );
-    await page.evaluate('window.scrollTo(0, 0)');
-    mkdirSync(join(ROOT, 'test-results/bench'), { recursive: true });
-    await page.screenshot({ path: join(ROOT, 'test-results/bench/overview-10000.png') });
-
-    const chromiumVersion = browser.version();
-    const result = {
-      bench: 'frontend',
-      date: new Date().toISOString(),
-      machine: {
-        cpus: cpus().length,
-        cpu: cpus()[0]?.model,
-        node: process.version,
-        chromium: chromiumVersion,
+  const targets = {
+    ...Object.assign({}, ...runs.map(sizeTargets)),
+    ...Object.fromEntries(
+      failures.map((f) => [
+        `run@${f.serverCount}`,
+        { target: `${f.serverCount} servers measured`, value: f.error, met: false },
+      ]),
+    ),
+    bundleBudget: {
+      target: `≤ ${bundle.budgetGzipKB} KB gzipped JS`,
+      value: `${bundle.jsGzipKB} KB`,
+      met: bundle.jsGzipKB <= bundle.budgetGzipKB,
+    },
+  };
+  const result = {
+    bench: 'frontend',
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      node: process.version,
+      chromium: browser.version(),
+      loadAverage: {
+        before: loadBefore.map((l) => round(l, 2)),
+        after: loadAfter.map((l) => round(l, 2)),
       },
-      serverCount: SERVER_COUNT,
-      viewport: '1440x900',
-      quick,
-      firstDataMs: {
-        loads: firstData.loads,
-        serverNames: roundSummary(firstData.serverNames),
-        values: roundSummary(firstData.values),
-      },
-      bundle,
-      scenarios: [idle, scrolling],
-      targets: {
-        firstValuesWithin1s: {
-          target: 'median of fresh loads ≤ 1,000 ms from navigation to first values',
-          value: `median ${round(firstData.values.p50, 0)} ms, worst ${round(firstData.values.max, 0)} ms`,
-          met: firstData.values.p50 <= 1_000,
-        },
-        smoothAtRest: {
-          target: '≥ 55 fps with live updates, page at rest',
-          value: `${idle.fps} fps`,
-          met: idle.fps >= 55,
-        },
-        bundleBudget: {
-          target: `≤ ${bundle.budgetGzipKB} KB gzipped JS`,
-          value: `${bundle.jsGzipKB} KB`,
-          met: bundle.jsGzipKB <= bundle.budgetGzipKB,
-        },
-      },
-    };
-    mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'frontend.json'), `${JSON.stringify(result, null, 2)}\n`);
+    },
+    viewport: `${VIEWPORT.width}x${VIEWPORT.height}`,
+    quick,
+    bundle,
+    runs,
+    failures,
+    targets,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'frontend.json'), `${JSON.stringify(result, null, 2)}\n`);
 
-    console.log(
-      `\nbundle: ${bundle.jsGzipKB} KB gzipped JS (${bundle.jsKB} KB raw), ${bundle.cssGzipKB} KB gzipped CSS; budget ${bundle.budgetGzipKB} KB`,
-    );
-    console.log(
-      `first values on screen: median ${round(firstData.values.p50)} ms, worst ${round(firstData.values.max)} ms after navigation start (${firstData.loads} fresh loads)\n`,
-    );
-    console.log(
-      formatTable(
-        [
-          'scenario',
-          'fps',
-          'frame gap p99 ms',
-          'max ms',
-          'busy ms/s',
-          'script ms/s',
-          'long tasks',
-          'apply p50 ms',
-          'render p50 / max ms',
-        ],
-        [idle, scrolling].map((s) => [
+  console.log(
+    `\nload average (1/5/15 min) before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  console.log(
+    `bundle: ${bundle.jsGzipKB} KB gzipped JS (${bundle.jsKB} KB raw), ${bundle.cssGzipKB} KB gzipped CSS; budget ${bundle.budgetGzipKB} KB\n`,
+  );
+  console.log(
+    formatTable(
+      [
+        'servers',
+        'first values p50 / max ms',
+        'scenario',
+        'fps',
+        'frame gap p99 ms',
+        'busy ms/s',
+        'long tasks',
+        'apply p50 ms',
+        'render p50 / max ms',
+        'heat panel p50 ms',
+      ],
+      runs.flatMap((r) =>
+        r.scenarios.map((s) => [
+          r.serverCount.toLocaleString('en-US'),
+          `${round(r.firstDataMs.values.p50, 0)} / ${round(r.firstDataMs.values.max, 0)}`,
           s.name,
           s.fps,
           s.frameGapMs.p99,
-          s.frameGapMs.max,
           s.busyMsPerSecond,
-          s.scriptMsPerSecond,
           s.longTasks,
           s.fleetApplyMs.p50,
           `${s.renderMs.p50} / ${s.renderMs.max}`,
+          s.heatMs.p50,
         ]),
       ),
+    ),
+  );
+  if (lighthouseOn) {
+    console.log(
+      `\n${formatTable(
+        [
+          'servers',
+          'view',
+          'performance',
+          'accessibility',
+          'best practices',
+          'CLS',
+          'LCP ms',
+          'TBT ms',
+          'below 100',
+        ],
+        runs.flatMap((r) =>
+          Object.entries(r.lighthouse ?? {}).map(([view, lh]) => [
+            r.serverCount.toLocaleString('en-US'),
+            view,
+            lh.scores.performance,
+            lh.scores.accessibility,
+            lh.scores['best-practices'],
+            lh.cls,
+            lh.lcpMs,
+            lh.tbtMs,
+            lh.failing.join(', ') || '—',
+          ]),
+        ),
+      )}`,
     );
-    console.log(`\nwrote ${join(RESULTS, 'frontend.json')}`);
-  } finally {
-    await browser.close().catch(() => undefined);
-    await stack?.stop();
   }
+  console.log('\ntargets:');
+  for (const t of Object.values(targets) as { target: string; value: string; met: boolean }[]) {
+    console.log(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.value}`);
+  }
+  console.log(`\nwrote ${join(RESULTS, 'frontend.json')}; screenshots in ${SHOTS}`);
+  if (failures.length > 0) process.exitCode = 1;
 }
 
 main().catch((err) => {

@@ -10,27 +10,48 @@ export const frontendBench: Bench<Json> = {
 };
 
 function frontendSection(j: Json): string {
-  const rows = arr(j.scenarios).map((s) => [
-    String(s.name ?? '?'),
-    num(s.fps),
-    `${ms(at(s, 'frameGapMs.p50'), 1)} / ${ms(at(s, 'frameGapMs.p99'), 1)}`,
-    `${num(s.busyMsPerSecond, 0)} ms/s`,
-    `${num(s.longTasks, 0)} (${ms(s.longTaskMs)})`,
-    ms(at(s, 'renderMs.p99'), 1),
-  ]);
+  // One entry per fleet size; results written before sizes were run together are one size.
+  const runs = j.runs ? arr(j.runs) : [j];
   const bundle = j.bundle as Json | undefined;
-  return [
-    `Overview at SERVER_COUNT = ${num(j.serverCount, 0)} in Chromium ${String(at(j, 'machine.chromium') ?? '')}, viewport ${String(j.viewport ?? '?')}. ` +
-      `Time to first data over ${num(at(j, 'firstDataMs.loads'), 0)} fresh page loads (median / worst): server names ${ms(at(j, 'firstDataMs.serverNames.p50'))} / ${ms(at(j, 'firstDataMs.serverNames.max'))}, values ${ms(at(j, 'firstDataMs.values.p50'))} / ${ms(at(j, 'firstDataMs.values.max'))} after navigation.` +
+  const load = at(j, 'machine.loadAverage.before') as number[] | undefined;
+  const parts = [
+    `Overview in Chromium ${String(at(j, 'machine.chromium') ?? '')}, viewport ${String(j.viewport ?? '?')}.` +
+      (load ? ` Load average before: ${load.join(' / ')}.` : '') +
       (bundle
         ? ` Bundle: JS ${num(bundle.jsGzipKB)} KB gzip (${num(bundle.jsKB)} KB), CSS ${num(bundle.cssGzipKB)} KB gzip; budget ${num(bundle.budgetGzipKB, 0)} KB.`
         : ''),
-    table(
-      ['scenario', 'fps', 'frame gap p50 / p99', 'main thread busy', 'long tasks', 'render p99'],
-      rows,
-    ),
-    targets(j.targets),
-  ]
-    .filter(Boolean)
-    .join('\n\n');
+  ];
+  for (const r of runs) {
+    parts.push(
+      `SERVER_COUNT = ${num(r.serverCount, 0)}: time to first data over ${num(at(r, 'firstDataMs.loads'), 0)} fresh page loads (median / worst): server names ${ms(at(r, 'firstDataMs.serverNames.p50'))} / ${ms(at(r, 'firstDataMs.serverNames.max'))}, values ${ms(at(r, 'firstDataMs.values.p50'))} / ${ms(at(r, 'firstDataMs.values.max'))} after navigation.`,
+      table(
+        ['scenario', 'fps', 'frame gap p50 / p99', 'main thread busy', 'long tasks', 'render p99'],
+        arr(r.scenarios).map((s) => [
+          String(s.name ?? '?'),
+          num(s.fps),
+          `${ms(at(s, 'frameGapMs.p50'), 1)} / ${ms(at(s, 'frameGapMs.p99'), 1)}`,
+          `${num(s.busyMsPerSecond, 0)} ms/s`,
+          `${num(s.longTasks, 0)} (${ms(s.longTaskMs)})`,
+          ms(at(s, 'renderMs.p99'), 1),
+        ]),
+      ),
+    );
+    const lh = r.lighthouse as Json | undefined;
+    if (lh) {
+      parts.push(
+        table(
+          ['Lighthouse (mobile)', 'performance', 'accessibility', 'best practices', 'CLS'],
+          Object.entries(lh).map(([view, v]) => [
+            view,
+            num(at(v as Json, 'scores.performance'), 0),
+            num(at(v as Json, 'scores.accessibility'), 0),
+            num(at(v as Json, 'scores.best-practices'), 0),
+            num((v as Json).cls, 3),
+          ]),
+        ),
+      );
+    }
+  }
+  parts.push(targets(j.targets));
+  return parts.filter(Boolean).join('\n\n');
 }

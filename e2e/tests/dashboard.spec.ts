@@ -106,9 +106,9 @@ test('opening a server shows every recorded second of the last five minutes, gro
   // Keyboard only: focus the first row, arrow down to the second, Enter opens it.
   const firstRow = page.locator('.tbody .row:not([hidden])').first();
   await expect(firstRow.locator('.name')).toHaveText('server-1');
-  await firstRow.focus();
+  await firstRow.getByRole('link').focus();
   await page.keyboard.press('ArrowDown');
-  await expect(page.locator('.tbody .row:focus .name')).toHaveText('server-2');
+  await expect(page.locator('.tbody .row .name:focus')).toHaveText('server-2');
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/#\/servers\/server-2$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('server-2');

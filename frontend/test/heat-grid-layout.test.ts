@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { gridLayout } from '../src/views/heat-grid-layout.js';
+import {
+  BLOCK_CELL,
+  gridLayout,
+  MIN_SERVER_CELL,
+  overviewLayout,
+} from '../src/views/heat-grid-layout.js';
 
 describe('heat grid layout', () => {
   it.each([
@@ -27,5 +32,33 @@ describe('heat grid layout', () => {
     const { cell, rows } = gridLayout(100_000, 1000, 200);
     expect(cell).toBe(4);
     expect(rows).toBe(400);
+  });
+});
+
+describe('overview layout', () => {
+  it('keeps one square per server while squares of 5 px fit', () => {
+    const l = overviewLayout(10_000, 1_000, 340);
+    expect(l.blockSize).toBe(1);
+    expect(l.cells).toBe(10_000);
+    expect(l.cell).toBeGreaterThanOrEqual(MIN_SERVER_CELL);
+    expect(l.rows * l.cell).toBeLessThanOrEqual(340);
+  });
+
+  it.each([
+    { count: 100_000, width: 1_000, height: 340 },
+    { count: 100_000, width: 330, height: 200 },
+    { count: 30_000, width: 1_000, height: 340 },
+  ])('groups $count servers in $width × $height px into round blocks that fit', (c) => {
+    const l = overviewLayout(c.count, c.width, c.height);
+    expect(l.blockSize).toBeGreaterThan(1);
+    expect(l.cells).toBe(Math.ceil(c.count / l.blockSize));
+    expect(l.cols * l.rows).toBeGreaterThanOrEqual(l.cells);
+    expect(l.cols * l.cell).toBeLessThanOrEqual(c.width);
+    expect(l.rows * l.cell).toBeLessThanOrEqual(c.height);
+    expect(l.cell).toBeGreaterThanOrEqual(BLOCK_CELL);
+  });
+
+  it('at 100,000 servers on a desktop, a block is 50 servers', () => {
+    expect(overviewLayout(100_000, 1_000, 340).blockSize).toBe(50);
   });
 });

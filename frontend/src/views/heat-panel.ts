@@ -1,10 +1,13 @@
 /**
- * The overview's heat map panel: the heat grid with its "colour by" buttons and legend.
+ * The overview's heat map panel: the heat grid with its "colour by" buttons and legend, and
+ * beside it the fleet-wide distribution of the same metric and its hottest servers.
  */
 import { FLEET_METRICS, type FleetMetric, type FleetModel } from '../fleet-model.js';
 import { h, setAttr } from '../dom.js';
 import { heatGradient } from '../heat.js';
+import { createFleetHistogram } from './fleet-histogram.js';
 import { createHeatGrid } from './heat-grid.js';
+import { createHottestList } from './hottest-list.js';
 import { COLUMN_LABEL } from './overview-text.js';
 
 export interface HeatPanel {
@@ -18,8 +21,11 @@ export function createHeatPanel(
   model: FleetModel,
   open: (serverId: string) => void,
   onColorBy: (metric: FleetMetric) => void,
+  onZoom: () => void,
 ): HeatPanel {
-  const grid = createHeatGrid(model, open);
+  const grid = createHeatGrid(model, open, onZoom);
+  const hist = createFleetHistogram(model);
+  const hottest = createHottestList(model);
   const colorButtons = FLEET_METRICS.map((m) => {
     const b = h('button', { type: 'button', class: 'seg', 'data-metric': m }, COLUMN_LABEL[m]);
     b.addEventListener('click', () => onColorBy(m));
@@ -44,11 +50,11 @@ export function createHeatPanel(
         h('span', { class: 'legend-stale' }, 'stale'),
       ),
     ),
-    grid.el,
     h(
-      'p',
-      { class: 'hint' },
-      'One square per server, in name order. Hover to read it, click to open it.',
+      'div',
+      { class: 'heat-body' },
+      h('div', { class: 'heat-main' }, grid.el, grid.caption),
+      h('div', { class: 'heat-side' }, hist.el, hottest.el),
     ),
   );
 
@@ -58,6 +64,8 @@ export function createHeatPanel(
       for (const b of colorButtons)
         setAttr(b, 'aria-pressed', String(b.dataset.metric === colorBy));
       grid.draw(colorBy, matches, now);
+      hist.render(colorBy, now);
+      hottest.render(colorBy, now);
     },
     destroy: () => grid.destroy(),
   };

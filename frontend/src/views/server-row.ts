@@ -2,6 +2,10 @@
  * One recycled row of the overview's table. A row remembers what it shows, so redrawing it
  * writes only what changed: its position when it moved, its name when it shows another server,
  * each value when that value changed. At 1 Hz over a screenful of rows, most writes are skipped.
+ *
+ * The row is an ARIA row holding cells, and the server's name in it is the link (a link may not
+ * be a row); the link's hit area is stretched over the whole row, so the row still opens on a
+ * click anywhere, and keyboard focus lands on the link.
  */
 import { FLEET_METRICS, type FleetModel } from '../fleet-model.js';
 import { h, setText } from '../dom.js';
@@ -12,8 +16,9 @@ import { rowStatus } from './overview-text.js';
 import { ROW_HEIGHT } from './row-window.js';
 
 export interface ServerRow {
-  readonly row: HTMLAnchorElement;
-  readonly name: HTMLElement;
+  readonly row: HTMLElement;
+  /** The link to the server's detail; also its name. */
+  readonly name: HTMLAnchorElement;
   readonly state: HTMLElement;
   readonly metrics: { fill: HTMLElement; value: HTMLElement; shown: number }[];
   /** What the row shows now, so unchanged parts are not written again; -1 when hidden. */
@@ -25,7 +30,7 @@ export interface ServerRow {
 
 /** A blank row; `onFocus` hears the position of the row when it gets keyboard focus. */
 export function createServerRow(onFocus: (pos: number) => void): ServerRow {
-  const name = h('span', { class: 'name' });
+  const name = h('a', { class: 'name', href: '#/' });
   const state = h('span', { role: 'cell', class: 'c-state' });
   const metrics = FLEET_METRICS.map(() => ({
     fill: h('span', { class: 'fill' }),
@@ -33,8 +38,8 @@ export function createServerRow(onFocus: (pos: number) => void): ServerRow {
     shown: -1,
   }));
   const row = h(
-    'a',
-    { class: 'row', role: 'row', href: '#/' },
+    'div',
+    { class: 'row', role: 'row' },
     h('span', { role: 'cell', class: 'c-name' }, h('span', { class: 'dot' }), name),
     ...metrics.map((m, k) =>
       h(
@@ -46,7 +51,7 @@ export function createServerRow(onFocus: (pos: number) => void): ServerRow {
     ),
     state,
   );
-  row.addEventListener('focus', () => onFocus(Number(row.dataset.pos)));
+  name.addEventListener('focus', () => onFocus(Number(row.dataset.pos)));
   return { row, name, state, metrics, pos: -1, index: -1, version: -1, stale: undefined };
 }
 
@@ -69,7 +74,7 @@ export function fillServerRow(
     r.index = index;
     r.version = model.version;
     const id = model.ids[index]!;
-    r.row.setAttribute('href', serverHref(id));
+    r.name.setAttribute('href', serverHref(id));
     setText(r.name, id);
     for (const cell of r.metrics) cell.shown = -1;
   }

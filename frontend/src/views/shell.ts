@@ -25,7 +25,7 @@ export function createShell(root: HTMLElement): Shell {
       { class: 'top' },
       h(
         'a',
-        { class: 'brand', href: '#/', 'aria-label': 'Fleet overview' },
+        { class: 'brand', href: '#/' },
         h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
         h('span', {}, 'Fleet'),
         h('span', { class: 'brand-sub' }, 'live metrics'),

@@ -1,5 +1,5 @@
 /**
- * The body of the overview's table: only the rows on screen exist, a fixed pool of links reused
+ * The body of the overview's table: only the rows on screen exist, a fixed pool of rows reused
  * as the page scrolls, so 10,000 servers cost the same as 40. Position p is always drawn by
  * pool[p % size]: scrolling by three rows rewrites three rows, not all of them.
  */
@@ -40,7 +40,7 @@ export function createVirtualRows(model: FleetModel): VirtualRows {
       el.append(...pool.slice(el.childElementCount).map((r) => r.row));
     }
     const size = pool.length;
-    const desired: HTMLAnchorElement[] = [];
+    const desired: HTMLElement[] = [];
     for (let pos = first; pos < last; pos++) {
       const r = pool[pos % size]!;
       desired.push(r.row);
@@ -55,7 +55,7 @@ export function createVirtualRows(model: FleetModel): VirtualRows {
   }
 
   /** Keeps the rows' DOM order equal to their visual order (reading and Tab order). */
-  function keepDomOrder(desired: HTMLAnchorElement[]): void {
+  function keepDomOrder(desired: HTMLElement[]): void {
     const current = el.children;
     const plan = reorderPlan(current, desired);
     if (plan.kind === 'replace') el.replaceChildren(...desired);
@@ -70,7 +70,7 @@ export function createVirtualRows(model: FleetModel): VirtualRows {
     },
     render,
     focus(pos) {
-      pool.find((p) => p.pos === pos)?.row.focus({ preventScroll: true });
+      pool.find((p) => p.pos === pos)?.name.focus({ preventScroll: true });
     },
   };
 }
