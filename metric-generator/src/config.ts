@@ -1,5 +1,13 @@
-import { flag, integer, logLevel, parseEnv, type LogLevel } from '@metrics/service-kit';
+import {
+  ConfigError,
+  flag,
+  integer,
+  logLevel,
+  parseEnv,
+  type LogLevel,
+} from '@metrics/service-kit';
 import { z } from 'zod';
+import { parseTargetList, type ExporterTarget } from './node-exporter/targets.js';
 
 export { ConfigError, LOG_LEVELS, type LogLevel } from '@metrics/service-kit';
 
@@ -22,6 +30,14 @@ export interface Config {
   logLevel: LogLevel;
   /** Adds the `host` server reporting this machine's real CPU, memory, disk, network and load. */
   includeHost: boolean;
+  /** Real servers scraped from their node_exporter, listed after the simulated ones. */
+  exporterTargets: readonly ExporterTarget[];
+  /** A Prometheus file_sd JSON file of more targets, re-read when it changes. */
+  exporterTargetsFile: string | undefined;
+  /** Longest a scrape may take (never past the next tick). */
+  exporterTimeoutMs: number;
+  /** The mount point whose use is a real server's `diskPct`. */
+  exporterMount: string;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US').replace(/,/g, '');
@@ -30,7 +46,8 @@ const fmt = (n: number) => n.toLocaleString('en-US').replace(/,/g, '');
 const VARS = {
   PORT: { schema: integer(0, 65_535, 'an integer 0–65535'), fallback: '3001' },
   SERVER_COUNT: {
-    schema: integer(1, SERVER_COUNT_MAX, `an integer 1–${fmt(SERVER_COUNT_MAX)}`),
+    // 0 is allowed only beside real targets (checked in loadConfig).
+    schema: integer(0, SERVER_COUNT_MAX, `an integer 1–${fmt(SERVER_COUNT_MAX)}`),
     fallback: '5',
   },
   TICK_MS: {
@@ -48,6 +65,32 @@ const VARS = {
   SEED: { schema: integer(0, 4_294_967_295, 'an integer 0–4294967295'), fallback: undefined },
   LOG_LEVEL: { schema: logLevel, fallback: 'info' },
   INCLUDE_HOST: { schema: flag, fallback: 'false' },
+  NODE_EXPORTER_TARGETS: {
+    schema: z.string().transform((text, ctx) => {
+      try {
+        return parseTargetList(text);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `comma-separated name=host:port or name=http(s)://host:port/path (${(err as Error).message})`,
+        });
+        return z.NEVER;
+      }
+    }),
+    fallback: undefined,
+  },
+  NODE_EXPORTER_TARGETS_FILE: {
+    schema: z.string().trim().min(1, 'a file path'),
+    fallback: undefined,
+  },
+  NODE_EXPORTER_TIMEOUT_MS: {
+    schema: integer(10, 60_000, 'an integer 10–60000 (milliseconds)'),
+    fallback: '500',
+  },
+  NODE_EXPORTER_MOUNT: {
+    schema: z.string().trim().regex(/^\//, 'an absolute mount point such as /'),
+    fallback: '/',
+  },
 } as const;
 
 /**
@@ -59,7 +102,23 @@ export function loadConfig(
   env: Record<string, string | undefined>,
   randomSeed: () => number = () => Math.floor(Math.random() * 2 ** 32),
 ): Readonly<Config> {
-  const v = parseEnv(VARS, env);
+  const problems: string[] = [];
+  let v: ReturnType<typeof parseEnv<typeof VARS>> | undefined;
+  try {
+    v = parseEnv(VARS, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  const hasTargets = Boolean(
+    env.NODE_EXPORTER_TARGETS?.trim() || env.NODE_EXPORTER_TARGETS_FILE?.trim(),
+  );
+  if (env.SERVER_COUNT?.trim() === '0' && !hasTargets) {
+    problems.push(
+      `SERVER_COUNT: expected an integer 1–${fmt(SERVER_COUNT_MAX)} (0 only with NODE_EXPORTER_TARGETS or NODE_EXPORTER_TARGETS_FILE), got "0"`,
+    );
+  }
+  if (problems.length || !v) throw new ConfigError(problems);
   return Object.freeze({
     port: v.PORT,
     serverCount: v.SERVER_COUNT,
@@ -70,5 +129,9 @@ export function loadConfig(
     seedFromEnv: v.SEED !== undefined,
     logLevel: v.LOG_LEVEL,
     includeHost: v.INCLUDE_HOST,
+    exporterTargets: Object.freeze(v.NODE_EXPORTER_TARGETS ?? []),
+    exporterTargetsFile: v.NODE_EXPORTER_TARGETS_FILE,
+    exporterTimeoutMs: v.NODE_EXPORTER_TIMEOUT_MS,
+    exporterMount: v.NODE_EXPORTER_MOUNT,
   });
 }

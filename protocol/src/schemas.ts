@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HISTORY_LIMIT_MAX, HISTORY_LIMIT_DEFAULT } from './http.js';
+import { HISTORY_LIMIT_MAX, HISTORY_LIMIT_DEFAULT, SERVER_SOURCES } from './http.js';
 import { MAX_SERVER_ID_LENGTH } from './sample.js';
 
 /**
@@ -19,8 +19,22 @@ export const sampleSchema = z.object({
 
 export const serverIdSchema = z.string().min(1).max(MAX_SERVER_ID_LENGTH);
 
+export const serverInfoSchema = z.object({
+  id: serverIdSchema,
+  source: z.enum(SERVER_SOURCES).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  scrape: z
+    .object({
+      up: z.boolean(),
+      lastError: z.string().optional(),
+      since: z.number(),
+      url: z.string(),
+    })
+    .optional(),
+});
+
 export const serversResponseSchema = z.object({
-  servers: z.array(z.object({ id: serverIdSchema })),
+  servers: z.array(serverInfoSchema),
 });
 
 export const latestResponseSchema = z.object({ samples: z.array(sampleSchema) });
