@@ -46,8 +46,7 @@ const fmt = (n: number) => n.toLocaleString('en-US').replace(/,/g, '');
 const VARS = {
   PORT: { schema: integer(0, 65_535, 'an integer 0–65535'), fallback: '3001' },
   SERVER_COUNT: {
-    // 0 is allowed only beside real targets (checked in loadConfig).
-    schema: integer(0, SERVER_COUNT_MAX, `an integer 1–${fmt(SERVER_COUNT_MAX)}`),
+    schema: integer(1, SERVER_COUNT_MAX, `an integer 1–${fmt(SERVER_COUNT_MAX)}`),
     fallback: '5',
   },
   TICK_MS: {
@@ -93,6 +92,14 @@ const VARS = {
   },
 } as const;
 
+const VARS_WITH_TARGETS = {
+  ...VARS,
+  SERVER_COUNT: {
+    schema: integer(0, SERVER_COUNT_MAX, `an integer 0–${fmt(SERVER_COUNT_MAX)}`),
+    fallback: '5',
+  },
+} as const;
+
 /**
  * Reads the generator's configuration from `env` (pure: no defaults from anywhere else).
  * Reports every bad variable at once, e.g. `SERVER_COUNT: expected an integer 1–100000, got "abc"`.
@@ -102,23 +109,11 @@ export function loadConfig(
   env: Record<string, string | undefined>,
   randomSeed: () => number = () => Math.floor(Math.random() * 2 ** 32),
 ): Readonly<Config> {
-  const problems: string[] = [];
-  let v: ReturnType<typeof parseEnv<typeof VARS>> | undefined;
-  try {
-    v = parseEnv(VARS, env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(...err.problems);
-  }
-  const hasTargets = Boolean(
+  // SERVER_COUNT=0 is allowed only beside real targets: the fleet may be real servers only.
+  const withTargets = Boolean(
     env.NODE_EXPORTER_TARGETS?.trim() || env.NODE_EXPORTER_TARGETS_FILE?.trim(),
   );
-  if (env.SERVER_COUNT?.trim() === '0' && !hasTargets) {
-    problems.push(
-      `SERVER_COUNT: expected an integer 1–${fmt(SERVER_COUNT_MAX)} (0 only with NODE_EXPORTER_TARGETS or NODE_EXPORTER_TARGETS_FILE), got "0"`,
-    );
-  }
-  if (problems.length || !v) throw new ConfigError(problems);
+  const v = parseEnv(withTargets ? VARS_WITH_TARGETS : VARS, env);
   return Object.freeze({
     port: v.PORT,
     serverCount: v.SERVER_COUNT,

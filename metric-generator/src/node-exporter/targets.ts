@@ -44,6 +44,15 @@ export function nameProblem(name: string): string | undefined {
  * `path` apply to a bare address. The collectors are added unless the URL already chooses some.
  */
 export function scrapeUrl(address: string, scheme = 'http', path = '/metrics'): string {
+  try {
+    return buildUrl(address, scheme, path);
+  } catch (err) {
+    if (err instanceof TargetError) throw err;
+    throw new TargetError(`bad host or port in ${JSON.stringify(address)}`);
+  }
+}
+
+function buildUrl(address: string, scheme: string, path: string): string {
   let url: URL;
   if (/^https?:\/\//i.test(address)) {
     url = new URL(address);
