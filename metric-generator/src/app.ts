@@ -95,7 +95,7 @@ export function createApp({
       log,
       now,
       tickMs: config.tickMs,
-      timeoutMs: config.exporterTimeoutMs ?? 500,
+      timeoutMs: config.exporterTimeoutMs ?? 250,
       mountPoint: config.exporterMount ?? '/',
     });
   }

@@ -84,7 +84,7 @@ const VARS = {
   },
   NODE_EXPORTER_TIMEOUT_MS: {
     schema: integer(10, 60_000, 'an integer 10–60000 (milliseconds)'),
-    fallback: '500',
+    fallback: '250',
   },
   NODE_EXPORTER_MOUNT: {
     schema: z.string().trim().regex(/^\//, 'an absolute mount point such as /'),

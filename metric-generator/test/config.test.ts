@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       includeHost: false,
       exporterTargets: [],
       exporterTargetsFile: undefined,
-      exporterTimeoutMs: 500,
+      exporterTimeoutMs: 250,
       exporterMount: '/',
     });
     expect(Object.isFrozen(config)).toBe(true);
