@@ -55,7 +55,7 @@ export interface Broadcaster {
  */
 export function createBroadcaster({ config, log, client: injected }: BroadcasterDeps): Broadcaster {
   let generator: GeneratorStatus = 'down';
-  let servers: ServerList = { ids: [], version: 0 };
+  let servers: ServerList = { ids: [], version: 0, entries: [] };
   let serversListJson = '[]';
   let fleetIndex: FleetIndex = { version: 0, index: new Map(), count: 0 };
   let closing: Promise<void> | undefined;
@@ -125,7 +125,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
 
   const statusPayload = (): StatusPayload => ({ generator, timestamp: Date.now() });
   const serversPayload = (): ServersPayload => ({
-    servers: servers.ids.map((id) => ({ id })),
+    servers: [...servers.entries],
     version: servers.version,
     timestamp: Date.now(),
   });
@@ -151,7 +151,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
     onGenerator: setStatus,
     onServers(list) {
       servers = list;
-      serversListJson = serversJson(list.ids);
+      serversListJson = serversJson(list.ids, list.entries);
       fleetIndex = {
         version: list.version,
         index: new Map(list.ids.map((id, i) => [id, i])),

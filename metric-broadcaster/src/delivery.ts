@@ -25,7 +25,7 @@ export function encodeServersPacket(
 }
 
 /** The JSON of a `servers` list, for `encodeServersPacket`. */
-export function serversJson(ids: readonly string[]): string {
-  const list: ServerInfo[] = ids.map((id) => ({ id }));
+export function serversJson(ids: readonly string[], entries?: readonly ServerInfo[]): string {
+  const list: readonly ServerInfo[] = entries ?? ids.map((id) => ({ id }));
   return JSON.stringify(list);
 }

@@ -6,6 +6,18 @@ export interface ServerList {
   ids: readonly string[];
   /** FNV-1a hash of the ids in order: equal lists have equal versions, on every replica. */
   version: number;
+  /**
+   * Each server's entry as the generator lists it: `{ id }` for simulated ones; `source`,
+   * `labels` and scrape state for `host` and real servers (relayed to clients as they are).
+   */
+  entries: readonly ServerInfo[];
+}
+
+/** The entries that say more than their id, as one string: what a change of details compares. */
+export function detailsKey(entries: readonly ServerInfo[]): string {
+  let key = '';
+  for (const e of entries) if (e.source !== undefined) key += JSON.stringify(e);
+  return key;
 }
 
 /** The version of a server id list (32-bit FNV-1a over the ids joined by commas). */
@@ -30,7 +42,7 @@ export interface DiscoveryOptions {
   intervalMs: number;
   timeoutMs: number;
   log: Logger;
-  /** The server set changed (also called once for the first list). */
+  /** The server set or an entry's details changed (also called once for the first list). */
   onServers(list: ServerList): void;
   onGenerator(ok: boolean, error?: GeneratorError): void;
   /** While the generator is down discovery retries this often (at most `intervalMs`). */
@@ -53,7 +65,8 @@ export interface Discovery {
  */
 export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const downIntervalMs = Math.min(opts.intervalMs, opts.downIntervalMs ?? 1000);
-  let current: ServerList = { ids: [], version: serverListVersion([]) };
+  let current: ServerList = { ids: [], version: serverListVersion([]), entries: [] };
+  let details = '';
   let known = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -92,8 +105,17 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     failing = false;
     opts.onGenerator(true);
     const ids = servers.map((s) => s.id);
-    if (sameIds(ids, current.ids)) return;
-    current = { ids, version: serverListVersion(ids) };
+    const nextDetails = detailsKey(servers);
+    if (sameIds(ids, current.ids)) {
+      if (nextDetails === details) return;
+      // Same servers, new details (a real server went down or came back): same version.
+      details = nextDetails;
+      current = { ids: current.ids, version: current.version, entries: servers };
+      opts.onServers(current);
+      return;
+    }
+    details = nextDetails;
+    current = { ids, version: serverListVersion(ids), entries: servers };
     known = new Set(ids);
     opts.log.info({ servers: ids.length, version: current.version }, 'server list changed');
     opts.onServers(current);
