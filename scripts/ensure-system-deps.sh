@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives: chromium (Playwright) and nginx (ingress).
+# Installs the Debian packages the test suite drives: chromium (Playwright), nginx (ingress) and
+# prometheus-node-exporter (the generator's tests scrape a real one on loopback).
 # Runs as root on Debian (CI, fresh machines); elsewhere it only says what to install.
 set -euo pipefail
 
@@ -7,6 +8,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
+[ -x /usr/bin/prometheus-node-exporter ] || missing+=(prometheus-node-exporter)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -17,8 +19,11 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts nginx as a system service on install; the project runs its own instances.
-  if command -v service >/dev/null 2>&1; then service nginx stop >/dev/null 2>&1 || true; fi
+  # Debian starts nginx and node_exporter as system services on install; the project runs its
+  # own instances (a system node_exporter would also hold port 9100).
+  if command -v service >/dev/null 2>&1; then
+    for unit in nginx prometheus-node-exporter; do service "$unit" stop >/dev/null 2>&1 || true; done
+  fi
 else
   echo "missing system packages: ${missing[*]}" >&2
   echo "install them, for example: sudo apt-get install -y ${missing[*]}" >&2
