@@ -26,7 +26,7 @@ const only = argv
   ?.slice('--only='.length)
   .split(',');
 
-const BENCHES = ['generator', 'broadcaster', 'frontend', 'soak'] as const;
+const BENCHES = ['generator', 'broadcaster', 'frontend', 'exporters', 'soak'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 /** The flag each bench gets: short by default, full with `--full`. */
@@ -285,10 +285,43 @@ function soakSection(j: Json): string {
   return lines.join('\n\n');
 }
 
+function exportersSection(j: Json): string {
+  const rows = arr(j.results).flatMap((r) =>
+    (['exporters', 'simulated'] as const).map((kind) => {
+      const x = (r[kind] ?? {}) as Json;
+      return [
+        num(r.targets, 0),
+        kind,
+        `${ms(at(x, 'sample.p50'), 1)} / ${ms(at(x, 'sample.p99'), 1)}`,
+        `${ms(at(x, 'work.p50'), 1)} / ${ms(at(x, 'work.p99'), 1)}`,
+        `${num(x.cpuMsPerTick, 1)} ms`,
+        num(x.missedTicks, 0),
+        kind === 'exporters' ? `${num(r.scrapeCpuUsPerTarget, 0)} µs` : '–',
+      ];
+    }),
+  );
+  return [
+    `Scraping fake node_exporters (a real exporter's ${num(at(j, 'parse.bytes'), 0)}-byte body) at TICK_MS = ${num(j.tickMs, 0)}, beside the same number of simulated servers; parse + mapping of one body alone: ${num(at(j, 'parse.usPerBody'), 0)} µs. Load average at start: ${arr(j.loadAverageStart).join(' ')}.`,
+    table(
+      [
+        'targets',
+        'run',
+        'sample p50 / p99',
+        'tick work p50 / p99',
+        'CPU per tick',
+        'missed ticks',
+        'scrape CPU per target',
+      ],
+      rows,
+    ),
+  ].join('\n\n');
+}
+
 const SECTIONS: Record<BenchName, { title: string; render: (j: Json) => string }> = {
   generator: { title: 'Generator', render: generatorSection },
   broadcaster: { title: 'Broadcaster', render: broadcasterSection },
   frontend: { title: 'Frontend', render: frontendSection },
+  exporters: { title: 'Exporters', render: exportersSection },
   soak: { title: 'Soak', render: soakSection },
 };
 
