@@ -1,6 +1,6 @@
 /**
  * `npm start`: builds what is stale, then runs generator, broadcaster, frontend server and the
- * ingress as processes with the DESIGN env contract, streams their logs with a prefix, and stops
+ * ingress as processes with the configuration of docs/architecture.md, streams their logs with a prefix, and stops
  * them in order on Ctrl-C (a second Ctrl-C kills them at once).
  *
  * `npm run dev`: the same services under `tsx watch` and Vite's dev server (HMR) as the ingress.
@@ -25,7 +25,7 @@ const dev = process.argv.includes('--dev');
 /** `npm start -- --no-nginx`: the embedded fallback ingress even when nginx is installed. */
 const noNginx = process.argv.includes('--no-nginx');
 
-/** Default ports of DESIGN.md; the ingress port is HTTP_PORT. */
+/** Default ports (README "Configuration"); the ingress port is HTTP_PORT. */
 const PORTS = { 'metric-generator': 3001, 'metric-broadcaster': 3002, frontend: 3000 } as const;
 
 const LABELS: Record<StackPartName | 'ingress', string> = {
