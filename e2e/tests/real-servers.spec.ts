@@ -4,7 +4,7 @@
  * real; when the exporter stops, its row and its page say it is down and why, with no invented
  * values; when it returns, it is live again.
  */
-import { test as base, expect } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
 import { startStack, type Stack } from '../../scripts/lib/stack.ts';
 import {
   startNodeExporter,
@@ -57,7 +57,7 @@ const test = base.extend<
   },
 });
 
-const row = (page: import('@playwright/test').Page, id: string) =>
+const row = (page: Page, id: string) =>
   page
     .locator('.tbody .row:not([hidden])')
     .filter({ has: page.locator('.name', { hasText: new RegExp(`^${id}$`) }) });

@@ -1,11 +1,4 @@
-import {
-  ConfigError,
-  flag,
-  integer,
-  logLevel,
-  parseEnv,
-  type LogLevel,
-} from '@metrics/service-kit';
+import { flag, integer, logLevel, parseEnv, type LogLevel } from '@metrics/service-kit';
 import { z } from 'zod';
 import { parseTargetList, type ExporterTarget } from './node-exporter/targets.js';
 

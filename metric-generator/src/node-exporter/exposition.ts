@@ -59,9 +59,7 @@ export function parseValue(text: string): number | undefined {
 }
 
 function unescape(v: string): string {
-  return v.includes('\\')
-    ? v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c))
-    : v;
+  return v.includes('\\') ? v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)) : v;
 }
 
 function parseLabelText(text: string | undefined): Record<string, string> {
@@ -143,12 +141,17 @@ function explain(line: string): string {
   if (!name) return `expected a metric name, got ${quote(line)}`;
   let i = name.length;
   if (line[i] === '{') {
-    const labels = new RegExp(String.raw`^\{(?:(?:${LABEL})(?:,${LABEL})*,?)?\}`).exec(line.slice(i));
+    const labels = new RegExp(String.raw`^\{(?:(?:${LABEL})(?:,${LABEL})*,?)?\}`).exec(
+      line.slice(i),
+    );
     if (!labels) return `bad labels in ${quote(line)}`;
     i += labels[0].length;
   }
   if (line[i] !== ' ' && line[i] !== '\t') return `expected a space before the value of ${name}`;
-  const rest = line.slice(i).trim().split(/[ \t]+/);
+  const rest = line
+    .slice(i)
+    .trim()
+    .split(/[ \t]+/);
   if (parseValue(rest[0]!) === undefined) return `bad value ${quote(rest[0]!)} for ${name}`;
   if (rest.length > 2) return `trailing text after ${name}'s value`;
   return `bad timestamp ${quote(rest[1] ?? '')} for ${name}`;

@@ -133,7 +133,7 @@ describe('readNode + nodeSample', () => {
     // The reading after the reset is the new baseline: rates resume from it.
     const after = {
       ...spend(rebooted, { user: 0.5, idle: 0.5 }),
-      net: { lo: rebooted.net.lo, eth0: { rx: 1500, tx: 700 } },
+      net: { lo: { rx: 10, tx: 10 }, eth0: { rx: 1500, tx: 700 } },
     };
     const s = nodeSample(read(rebooted, 1_000), read(after, 2_000));
     expect(s).toMatchObject({ ok: true, values: { cpuPct: 50, netRxBps: 1000, netTxBps: 0 } });
