@@ -90,9 +90,10 @@ describe('scraping a real node_exporter', () => {
     );
     await exporter.stop();
     const downFrom = Date.now();
+    // The scrape in flight may see its kept-alive connection reset; the next ones are refused.
     const down = await waitFor(async () => {
       const s = await serverInfo(running.url, 'this');
-      return s?.scrape?.up === false ? s : undefined;
+      return s?.scrape?.up === false && s.scrape.lastError === 'connection refused' ? s : undefined;
     }, 10_000);
     expect(down.scrape!.lastError).toBe('connection refused');
     // Stay down for a few ticks (from the tick after the one in flight when it was seen down).
