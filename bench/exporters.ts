@@ -21,7 +21,8 @@ import { NODE_FAMILIES, readNode } from '../metric-generator/src/node-exporter/n
 import { parseTargetList } from '../metric-generator/src/node-exporter/targets.js';
 import type { TickReport } from '../metric-generator/src/ticker.js';
 import { REAL_BODY_PATH } from '../scripts/lib/fake-node-exporter.ts';
-import { CLK_TCK, ensureFileLimit, procStat, TSX_ARGS } from './lib/proc.js';
+import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
+import { ensureFileLimit, TSX_ARGS } from './lib/proc.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 
@@ -163,7 +164,7 @@ async function runGenerator(
     ...(targets
       ? {
           scrapes,
-          farmCpuPct: round(((farmAtEnd - farmAtStart) / CLK_TCK / seconds) * 100, 1),
+          farmCpuPct: cpuPct(farmAtStart, farmAtEnd, seconds),
         }
       : {}),
   };

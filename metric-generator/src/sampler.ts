@@ -58,13 +58,9 @@ export interface Sampler {
    * flight until it is committed (commit and publish follow sampling synchronously).
    */
   setWorkers(workers: readonly ServerWorker[]): void;
-  close(): Promise<void>;
 }
 
-export function createSampler(
-  initial: readonly ServerWorker[],
-  onClose?: () => Promise<void> | void,
-): Sampler {
+export function createSampler(initial: readonly ServerWorker[]): Sampler {
   let workers = initial;
   let next: readonly ServerWorker[] | undefined;
   let servers = workers.map((w) => w.server);
@@ -107,9 +103,6 @@ export function createSampler(
       } finally {
         sampling = false;
       }
-    },
-    async close() {
-      await onClose?.();
     },
   };
 }

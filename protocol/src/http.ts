@@ -27,21 +27,13 @@ export interface ScrapeState {
   url: string;
 }
 
-export interface ServersResponse {
-  servers: ServerInfo[];
-}
-
 export interface HistoryResponse {
   serverId: string;
   samples: Sample[];
 }
 
-export interface LatestResponse {
-  samples: Sample[];
-}
-
 export interface HealthResponse {
-  status: 'ok' | 'degraded' | 'error';
+  status: 'ok' | 'error';
   [detail: string]: unknown;
 }
 

@@ -31,16 +31,6 @@ export type ScrapeResult =
   | 'http'
   | 'bad_answer';
 
-export const SCRAPE_RESULTS: readonly ScrapeResult[] = [
-  'ok',
-  'baseline',
-  'reset',
-  'timeout',
-  'network',
-  'http',
-  'bad_answer',
-];
-
 export interface ExporterWorker extends ServerWorker {
   readonly target: ExporterTarget;
   state(): ScrapeState;
