@@ -15,6 +15,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { broadcasterBench } from './lib/broadcaster-result.js';
+import { exportersBench } from './lib/exporters-result.js';
 import { frontendBench } from './lib/frontend-result.js';
 import { generatorBench } from './lib/generator-result.js';
 import { herdBench } from './lib/herd-result.js';
@@ -38,6 +39,7 @@ const BENCHES: readonly Bench<Json>[] = [
   generatorBench,
   broadcasterBench,
   frontendBench,
+  exportersBench,
   soakBench,
   herdBench,
 ];

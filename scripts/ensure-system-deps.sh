@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives: chromium (Playwright), nginx (ingress),
 # openssl (test certificates and apr1 htpasswd entries), iproute2 (`ip netns` in the exposure
-# test) and, for the compose journey (scripts/compose/journey.ts), Docker's engine,
+# test), prometheus-node-exporter (the generator's tests scrape a real one on loopback) and, for the compose journey (scripts/compose/journey.ts), Docker's engine,
 # docker-compose and debootstrap. Runs as root on Debian (CI, fresh machines); elsewhere it only
 # says what to install (the compose journey's packages are optional there: without them that
 # step is skipped).
@@ -13,6 +13,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
+[ -x /usr/bin/prometheus-node-exporter ] || missing+=(prometheus-node-exporter)
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 && [ "${COMPOSE_JOURNEY:-}" != 0 ]; then
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
@@ -29,8 +30,11 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts nginx as a system service on install; the project runs its own instances.
-  if command -v service >/dev/null 2>&1; then service nginx stop >/dev/null 2>&1 || true; fi
+  # Debian starts nginx and node_exporter as system services on install; the project runs its
+  # own instances (a system node_exporter would also hold port 9100).
+  if command -v service >/dev/null 2>&1; then
+    for unit in nginx prometheus-node-exporter; do service "$unit" stop >/dev/null 2>&1 || true; done
+  fi
 else
   echo "missing system packages: ${missing[*]}" >&2
   echo "install them, for example: sudo apt-get install -y ${missing[*]}" >&2

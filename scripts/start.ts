@@ -6,8 +6,10 @@
  * `npm run dev`: the same services under `tsx watch` and Vite's dev server (HMR) as the ingress.
  *
  * Environment (see README "Configuration"): HTTP_PORT (8080), SERVER_COUNT, TICK_MS, DB_PATH,
- * RETENTION_SECONDS, SEED, POLL_INTERVAL_MS, DISCOVERY_INTERVAL_MS, CORS_ORIGINS, LOG_LEVEL reach
- * the services unchanged; each service validates its own and a bad value stops the start.
+ * RETENTION_SECONDS, SEED, NODE_EXPORTER_TARGETS, NODE_EXPORTER_TARGETS_FILE,
+ * NODE_EXPORTER_TIMEOUT_MS, NODE_EXPORTER_MOUNT, POLL_INTERVAL_MS, DISCOVERY_INTERVAL_MS,
+ * CORS_ORIGINS, LOG_LEVEL reach the services unchanged (the children inherit the environment);
+ * each service validates its own and a bad value stops the start.
  *
  * Exposure (docs/security.md): the services listen on 127.0.0.1 only; the ingress on HTTP_BIND
  * (all interfaces) : HTTP_PORT. INGRESS_AUTH_FILE locks it with basic auth (and a per-run
@@ -196,6 +198,8 @@ async function main(): Promise<void> {
   say(
     `starting: generator :${PORTS['metric-generator']}, broadcaster :${PORTS['metric-broadcaster']}` +
       `${dev ? '' : `, frontend :${PORTS.frontend}`}, SERVER_COUNT=${serverCountText}` +
+      `${process.env.NODE_EXPORTER_TARGETS ? `, NODE_EXPORTER_TARGETS=${process.env.NODE_EXPORTER_TARGETS}` : ''}` +
+      `${process.env.NODE_EXPORTER_TARGETS_FILE ? `, NODE_EXPORTER_TARGETS_FILE=${process.env.NODE_EXPORTER_TARGETS_FILE}` : ''}` +
       `${dev ? ' (tsx watch)' : ''}`,
   );
   let stack: Stack;

@@ -52,6 +52,8 @@ interface ComposeService {
   healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number };
   restart?: string;
   stop_grace_period?: string;
+  profiles?: string[];
+  network_mode?: string;
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -158,7 +160,8 @@ describe('docker-compose.yml', () => {
   );
 
   it('runs the three services and nginx, and only nginx publishes ports on HTTP_BIND: HTTP_PORT, 8080 and HTTPS_PORT, 8443', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(
+    const byDefault = Object.entries(compose.services).filter(([, s]) => !s.profiles);
+    expect(byDefault.map(([name]) => name).sort()).toEqual(
       ['frontend', 'metric-broadcaster', 'metric-generator', 'nginx'].sort(),
     );
     for (const [name, service] of Object.entries(compose.services)) {
@@ -202,6 +205,28 @@ describe('docker-compose.yml', () => {
       .map((server) => hostPort(resolvedTemplateValue(server)).host)
       .sort();
     expect(healthyDeps('nginx')).toEqual(upstreamServices);
+  });
+
+  it('adds a pinned node_exporter for the host only with the node-exporter profile, reachable by the generator', () => {
+    const exporter = compose.services['node-exporter']!;
+    expect(exporter.profiles).toEqual(['node-exporter']);
+    expect(exporter.image).toMatch(/^prom\/node-exporter:v\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/);
+    expect(exporter.network_mode).toBe('host');
+    expect(exporter.ports).toBeUndefined();
+    const generator = compose.services['metric-generator'] as ComposeService & {
+      extra_hosts?: string[];
+    };
+    expect(generator.extra_hosts).toContain('host.docker.internal:host-gateway');
+    // What the docs tell users to set is a valid target list.
+    expect(() =>
+      load('metric-generator', { NODE_EXPORTER_TARGETS: 'docker-host=host.docker.internal:9100' }),
+    ).not.toThrow();
+  });
+
+  it('mounts the file_sd directory read-only where NODE_EXPORTER_TARGETS_FILE may point', () => {
+    const generator = compose.services['metric-generator']!;
+    expect(generator.volumes).toContain('${FILE_SD_DIR:-./file_sd}:/etc/metrics/file_sd:ro');
+    expect(existsSync(join(ROOT, 'file_sd/targets.example.json'))).toBe(true);
   });
 
   it('keeps the SQLite file on a named volume', () => {

@@ -4,7 +4,13 @@
  * no socket; `now` is always passed in. Columns are typed arrays so 10,000 servers cost a few
  * hundred kilobytes and a frame applies in well under a millisecond.
  */
-import { expandServerIds, type FleetFrame, type ServersPayload } from '@metrics/protocol';
+import {
+  expandServerInfos,
+  type FleetFrame,
+  type ServerInfo,
+  type ServersPayload,
+} from '@metrics/protocol';
+import { matchesTerms, parseFilter, searchLabels } from './server-filter.js';
 
 export const FLEET_METRICS = ['cpuPct', 'memPct', 'diskPct'] as const;
 export type FleetMetric = (typeof FLEET_METRICS)[number];
@@ -53,6 +59,8 @@ export interface FleetModel {
   /** Increments on every change, so views can skip work when nothing changed. */
   readonly revision: number;
   setServers(payload: ServersPayload): void;
+  /** The server's entry in the `servers` list (source, labels, scrape state of real servers). */
+  info(index: number): ServerInfo | undefined;
   applyFrame(frame: FleetFrame, now: number): ApplyResult;
   indexOf(id: string): number;
   isStale(index: number, now: number): boolean;
@@ -69,6 +77,9 @@ export function createFleetModel(): FleetModel {
   let version = -1;
   let ids: string[] = [];
   let lowerIds: string[] = [];
+  let infos: readonly ServerInfo[] = [];
+  /** Each server's labels as the filter matches them (see server-filter.ts). */
+  let labelTexts: string[][] = [];
   let byId = new Map<string, number>();
   /** Rank of each index in natural name order (server-2 before server-10). */
   let nameRank = new Uint32Array(0);
@@ -84,10 +95,20 @@ export function createFleetModel(): FleetModel {
   let idsRevision = 0;
 
   function setServers(payload: ServersPayload): void {
-    if (payload.version === version && payload.count === ids.length) return;
     // The list comes compact (ranges plus explicit entries, protocol's server-list.ts).
-    const nextIds = expandServerIds(payload.servers);
-    if (nextIds.length !== payload.count) throw new RangeError('servers: count does not match');
+    const nextInfos = expandServerInfos(payload.servers);
+    if (nextInfos.length !== payload.count) throw new RangeError('servers: count does not match');
+    if (payload.version === version && nextInfos.length === ids.length) {
+      // Same servers in the same order; their details (a real server's state) may be new.
+      infos = nextInfos;
+      labelTexts = infos.map(searchLabels);
+      idsRevision++;
+      revision++;
+      return;
+    }
+    infos = nextInfos;
+    labelTexts = infos.map(searchLabels);
+    const nextIds = nextInfos.map((s) => s.id);
     const nextValues = emptyColumns(nextIds.length);
     const nextSeen = new Float64Array(nextIds.length).fill(NaN);
     // Carry every known server's values over to its new position.
@@ -168,8 +189,11 @@ export function createFleetModel(): FleetModel {
       indices = new Uint32Array(ids.length);
       for (let i = 0; i < ids.length; i++) indices[i] = i;
     } else {
+      const terms = parseFilter(key);
       const hits: number[] = [];
-      for (let i = 0; i < lowerIds.length; i++) if (lowerIds[i]!.includes(key)) hits.push(i);
+      for (let i = 0; i < lowerIds.length; i++) {
+        if (matchesTerms(terms, lowerIds[i]!, labelTexts[i]!)) hits.push(i);
+      }
       indices = Uint32Array.from(hits);
     }
     filterCache = { key, revisionOfIds: idsRevision, indices };
@@ -254,6 +278,7 @@ export function createFleetModel(): FleetModel {
       return revision;
     },
     setServers,
+    info: (index) => infos[index],
     applyFrame,
     indexOf: (id) => byId.get(id) ?? -1,
     isStale,

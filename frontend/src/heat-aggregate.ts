@@ -28,7 +28,7 @@ export interface IndexRange {
   end: number;
 }
 
-export function isLive(col: FleetColumn, i: number): boolean {
+function isLive(col: FleetColumn, i: number): boolean {
   const v = col.values[i]!;
   return col.fresh && col.seenTick[i] === col.tick && v === v;
 }

@@ -110,7 +110,11 @@ function show(next: Route): void {
         clock,
         onChange: () => detail?.view.invalidate(),
       });
-      detail = { session, view: createDetailView({ session, clock }) };
+      const id = next.serverId;
+      detail = {
+        session,
+        view: createDetailView({ session, clock, info: () => model.info(model.indexOf(id)) }),
+      };
       shell.outlet.replaceChildren(detail.view.el);
       window.scrollTo({ top: 0 });
     }

@@ -1,14 +1,21 @@
 import type { Logger } from 'pino';
-import type { ServersResponse } from '@metrics/protocol';
+import type { ServerInfo, ServersResponse } from '@metrics/protocol';
 import { GeneratorError, type GeneratorClient } from './generator-client.js';
 import { createServerList, EMPTY_SERVER_LIST, sameList, type ServerList } from './server-list.js';
+
+/** The entries that say more than their id, as one string: what a change of details compares. */
+export function detailsKey(entries: readonly ServerInfo[]): string {
+  let key = '';
+  for (const e of entries) if (e.source !== undefined) key += JSON.stringify(e);
+  return key;
+}
 
 export interface DiscoveryOptions {
   client: GeneratorClient;
   intervalMs: number;
   timeoutMs: number;
   log: Logger;
-  /** The server set changed (also called once for the first list). */
+  /** The server set or an entry's details changed (also called once for the first list). */
   onServers(list: ServerList): void;
   onGenerator(ok: boolean, error?: GeneratorError): void;
   /** While the generator is down discovery retries this often (at most `intervalMs`). */
@@ -32,6 +39,7 @@ export interface Discovery {
 export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const downIntervalMs = Math.min(opts.intervalMs, opts.downIntervalMs ?? 1000);
   let current = EMPTY_SERVER_LIST;
+  let details = '';
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let started = false;
@@ -68,7 +76,16 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     if (closed) return;
     failing = false;
     opts.onGenerator(true);
-    if (sameList(answer, current)) return;
+    const nextDetails = detailsKey(answer.servers);
+    if (sameList(answer, current)) {
+      if (nextDetails === details) return;
+      // Same servers, new details (a real server went down or came back): same version.
+      details = nextDetails;
+      current = createServerList(answer.servers, answer.version);
+      opts.onServers(current);
+      return;
+    }
+    details = nextDetails;
     const next = createServerList(answer.servers, answer.version);
     current = next;
     opts.log.info({ servers: next.ids.length, version: next.version }, 'server list changed');

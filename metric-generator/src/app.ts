@@ -19,13 +19,27 @@ import { createSampler, simulatedWorker, type ServerWorker } from './sampler.js'
 import { fleetServers, HOST_KEY, type ServerRef } from './server-ids.js';
 import { createFleetSimulation } from './simulation.js';
 import { createFold } from './fold.js';
+import { createRealServers } from './node-exporter/real-servers.js';
+import { openTargetsFile, type TargetsFile } from './node-exporter/targets-file.js';
+import type { ExporterTarget } from './node-exporter/targets.js';
+import { createServerCatalog } from './server-catalog.js';
 import { createTicker, type MaintenanceReport, type Ticker, type TickReport } from './ticker.js';
 
 export type AppConfig = Pick<
   Config,
   'serverCount' | 'tickMs' | 'dbPath' | 'retentionSeconds' | 'seed' | 'includeHost'
 > &
-  Partial<Pick<Config, 'historyWorkers' | 'historyQueueMax'>>;
+  Partial<
+    Pick<
+      Config,
+      | 'exporterTargets'
+      | 'exporterTargetsFile'
+      | 'exporterTimeoutMs'
+      | 'exporterMount'
+      | 'historyWorkers'
+      | 'historyQueueMax'
+    >
+  >;
 
 /** `HISTORY_WORKERS` and `HISTORY_QUEUE_MAX` when the caller does not say (config.ts defaults). */
 const HISTORY_DEFAULTS = { historyWorkers: 2, historyQueueMax: 64 };
@@ -46,6 +60,7 @@ export interface AppOptions {
 export interface GeneratorApp {
   /** The request handler; the caller listens (see main.ts). */
   readonly express: Express;
+  /** The servers of the current tick (real servers come and go with the file_sd file). */
   readonly servers: readonly ServerRef[];
   readonly db: MetricsDatabase;
   readonly latest: LatestCache;
@@ -94,9 +109,46 @@ export function createApp({
   const workers: ServerWorker[] = simulated.map((s, i) => simulatedWorker(s, simulation, i));
   const host = config.includeHost ? createHostWorker({ dbPath: config.dbPath }) : undefined;
   if (host) workers.push(host);
-  const sampler = createSampler(workers);
   const metrics = createMetrics({ defaultMetrics });
-  metrics.servers.set(servers.length);
+  let real: ReturnType<typeof createRealServers> | undefined;
+  let targetsFile: TargetsFile | undefined;
+  const envTargets = config.exporterTargets ?? [];
+  if (envTargets.length || config.exporterTargetsFile) {
+    real = createRealServers({
+      db,
+      metrics,
+      log,
+      now,
+      tickMs: config.tickMs,
+      timeoutMs: config.exporterTimeoutMs ?? 250,
+      mountPoint: config.exporterMount ?? '/',
+    });
+  }
+  const sampler = createSampler(workers);
+  const useTargets = (fromFile: readonly ExporterTarget[]) => {
+    if (!real?.apply([...envTargets, ...fromFile])) return;
+    const next = [...workers, ...real.workers];
+    sampler.setWorkers(next);
+    metrics.servers.set(next.length);
+  };
+  try {
+    if (config.exporterTargetsFile) {
+      targetsFile = openTargetsFile({
+        path: config.exporterTargetsFile,
+        taken: new Set([...servers.map((s) => s.id), ...envTargets.map((t) => t.id)]),
+        log,
+        onChange: useTargets,
+      });
+    }
+    useTargets(targetsFile?.targets ?? []);
+  } catch (err) {
+    real?.close();
+    db.close();
+    throw err;
+  }
+  // The first tick samples the initial set: apply it now rather than at the first tick.
+  const catalog = createServerCatalog(() => sampler.workers);
+  metrics.servers.set(catalog.servers().length);
   const latest = createLatestCache();
   const retention = createRetention({
     db,
@@ -132,10 +184,17 @@ export function createApp({
   app.disable('etag');
   app.set('query parser', 'simple');
   app.use(requestMetrics(metrics));
-  app.use(serversRouter({ servers, db, latest }));
-  app.use(historyRouter({ servers, pool: history }));
+  app.use(serversRouter({ catalog, db, latest }));
+  app.use(historyRouter({ find: (id) => catalog.find(id), pool: history }));
   app.use(latestRouter({ latest, tickMs: config.tickMs }));
-  app.use(healthRouter({ ticker, tickMs: config.tickMs, serverCount: servers.length, now }));
+  app.use(
+    healthRouter({
+      ticker,
+      tickMs: config.tickMs,
+      serverCount: () => catalog.servers().length,
+      now,
+    }),
+  );
   app.use(
     metricsRouter(metrics, () => {
       metrics.longPollWaiters.set(latest.waiting);
@@ -148,7 +207,9 @@ export function createApp({
   let closing: Promise<void> | undefined;
   return {
     express: app,
-    servers,
+    get servers() {
+      return catalog.servers();
+    },
     db,
     latest,
     metrics,
@@ -157,7 +218,9 @@ export function createApp({
     start: () => ticker.start(),
     close() {
       closing ??= (async () => {
+        targetsFile?.close();
         await ticker.stop();
+        real?.close();
         latest.close();
         await history.close();
         db.close();

@@ -8,6 +8,7 @@ import {
   type LogLevel,
 } from '@metrics/service-kit';
 import { z } from 'zod';
+import { parseTargetList, type ExporterTarget } from './node-exporter/targets.js';
 
 export { ConfigError } from '@metrics/service-kit';
 
@@ -39,6 +40,14 @@ export interface Config {
   historyWorkers: number;
   /** History reads that may wait for a worker; more get 503 + `Retry-After`. */
   historyQueueMax: number;
+  /** Real servers scraped from their node_exporter, listed after the simulated ones. */
+  exporterTargets: readonly ExporterTarget[];
+  /** A Prometheus file_sd JSON file of more targets, re-read when it changes. */
+  exporterTargetsFile: string | undefined;
+  /** Longest a scrape may take (never past the next tick). */
+  exporterTimeoutMs: number;
+  /** The mount point whose use is a real server's `diskPct`. */
+  exporterMount: string;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US').replace(/,/g, '');
@@ -68,6 +77,40 @@ const VARS = {
   INCLUDE_HOST: { schema: flag, fallback: 'false' },
   HISTORY_WORKERS: { schema: integer(0, 16, 'an integer 0–16'), fallback: '2' },
   HISTORY_QUEUE_MAX: { schema: integer(1, 10_000, 'an integer 1–10000'), fallback: '64' },
+  NODE_EXPORTER_TARGETS: {
+    schema: z.string().transform((text, ctx) => {
+      try {
+        return parseTargetList(text);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `comma-separated name=host:port or name=http(s)://host:port/path (${(err as Error).message})`,
+        });
+        return z.NEVER;
+      }
+    }),
+    fallback: undefined,
+  },
+  NODE_EXPORTER_TARGETS_FILE: {
+    schema: z.string().trim().min(1, 'a file path'),
+    fallback: undefined,
+  },
+  NODE_EXPORTER_TIMEOUT_MS: {
+    schema: integer(10, 60_000, 'an integer 10–60000 (milliseconds)'),
+    fallback: '250',
+  },
+  NODE_EXPORTER_MOUNT: {
+    schema: z.string().trim().regex(/^\//, 'an absolute mount point such as /'),
+    fallback: '/',
+  },
+} as const;
+
+const VARS_WITH_TARGETS = {
+  ...VARS,
+  SERVER_COUNT: {
+    schema: integer(0, SERVER_COUNT_MAX, `an integer 0–${fmt(SERVER_COUNT_MAX)}`),
+    fallback: '5',
+  },
 } as const;
 
 /**
@@ -79,7 +122,11 @@ export function loadConfig(
   env: Record<string, string | undefined>,
   randomSeed: () => number = () => Math.floor(Math.random() * 2 ** 32),
 ): Readonly<Config> {
-  const v = parseEnv(VARS, env);
+  // SERVER_COUNT=0 is allowed only beside real targets: the fleet may be real servers only.
+  const withTargets = Boolean(
+    env.NODE_EXPORTER_TARGETS?.trim() || env.NODE_EXPORTER_TARGETS_FILE?.trim(),
+  );
+  const v = parseEnv(withTargets ? VARS_WITH_TARGETS : VARS, env);
   return Object.freeze({
     port: v.PORT,
     host: v.HOST,
@@ -93,5 +140,9 @@ export function loadConfig(
     includeHost: v.INCLUDE_HOST,
     historyWorkers: v.HISTORY_WORKERS,
     historyQueueMax: v.HISTORY_QUEUE_MAX,
+    exporterTargets: Object.freeze(v.NODE_EXPORTER_TARGETS ?? []),
+    exporterTargetsFile: v.NODE_EXPORTER_TARGETS_FILE,
+    exporterTimeoutMs: v.NODE_EXPORTER_TIMEOUT_MS,
+    exporterMount: v.NODE_EXPORTER_MOUNT,
   });
 }

@@ -50,10 +50,16 @@ export interface MetricsDatabase {
   registerServers(servers: readonly ServerRef[]): void;
   /**
    * Writes one tick, every server's sample, in one transaction, to the active staging table.
-   * `keys[i]` is the server key of slot i; slots 0 … count-1 of `columns` are written. Throws
-   * (and writes nothing) on failure.
+   * `keys[i]` is the server key of slot i; slots 0 … count-1 of `columns` are written, except
+   * those whose `cpuPct` is NaN (no sample this tick). Returns the rows written. Throws (and
+   * writes nothing) on failure.
    */
-  writeTick(tick: number, keys: Int32Array, columns: SampleColumns, count: number): void;
+  writeTick(tick: number, keys: Int32Array, columns: SampleColumns, count: number): number;
+  /**
+   * The keys of real servers named `names`, registering the new ones: a name keeps its key across
+   * restarts, new names get keys from `REAL_SERVER_KEY_BASE` up (above every `server-N`).
+   */
+  keysFor(names: readonly string[]): Map<string, number>;
   /**
    * Samples of one server with `from <= ts <= to`, the newest `limit` of them, oldest first,
    * from `samples` and both staging tables (see history-merge.ts).
@@ -89,6 +95,9 @@ export interface OpenDatabaseOptions {
   migrationsDir?: string;
 }
 
+/** Keys of real (scraped) servers start here, above the largest `server-N` key (999,999). */
+export const REAL_SERVER_KEY_BASE = 1_000_000;
+
 /** Rows per multi-row INSERT: 128 × 8 parameters stays far below SQLite's 32,766 limit. */
 const ROWS_PER_STATEMENT = 128;
 const COLUMNS = 8;
@@ -121,44 +130,59 @@ export function openDatabase({
   let active = db.prepare('SELECT active FROM staging_state').pluck().get() as StagingTable;
   const setActive = db.prepare('UPDATE staging_state SET active = ?');
   const insertServer = db.prepare('INSERT OR IGNORE INTO servers (id, name) VALUES (?, ?)');
+  const selectKeyByName = db
+    .prepare<[string], number>('SELECT id FROM servers WHERE name = ?')
+    .pluck();
+  const selectMaxKey = db.prepare<[], number | null>('SELECT max(id) FROM servers').pluck();
   const selectServerKeys = db.prepare<[], number>('SELECT id FROM servers ORDER BY id').pluck();
   const deleteOld = db.prepare('DELETE FROM samples WHERE server_id = ? AND ts < ?');
 
   const args: number[] = new Array<number>(ROWS_PER_STATEMENT * COLUMNS);
   const writeTx = db.transaction(
-    (tick: number, keys: Int32Array, c: SampleColumns, count: number) => {
+    (tick: number, keys: Int32Array, c: SampleColumns, count: number): number => {
       const { insertMany, insertOne } = staged[active]!;
-      let i = 0;
-      for (; i + ROWS_PER_STATEMENT <= count; i += ROWS_PER_STATEMENT) {
-        for (let j = 0, o = 0; j < ROWS_PER_STATEMENT; j++, o += COLUMNS) {
-          const r = i + j;
-          args[o] = tick;
-          args[o + 1] = keys[r]!;
-          args[o + 2] = c.cpuPct[r]!;
-          args[o + 3] = c.memPct[r]!;
-          args[o + 4] = c.diskPct[r]!;
-          args[o + 5] = c.netRxBps[r]!;
-          args[o + 6] = c.netTxBps[r]!;
-          args[o + 7] = c.load1[r]!;
+      let rows = 0;
+      let filled = 0; // rows in `args`
+      for (let r = 0; r < count; r++) {
+        // NaN: the server has no sample this tick (a real server that did not answer).
+        if (Number.isNaN(c.cpuPct[r]!)) continue;
+        const o = filled * COLUMNS;
+        args[o] = tick;
+        args[o + 1] = keys[r]!;
+        args[o + 2] = c.cpuPct[r]!;
+        args[o + 3] = c.memPct[r]!;
+        args[o + 4] = c.diskPct[r]!;
+        args[o + 5] = c.netRxBps[r]!;
+        args[o + 6] = c.netTxBps[r]!;
+        args[o + 7] = c.load1[r]!;
+        rows++;
+        if (++filled === ROWS_PER_STATEMENT) {
+          insertMany.run(args);
+          filled = 0;
         }
-        insertMany.run(args);
       }
-      for (; i < count; i++) {
-        insertOne.run(
-          tick,
-          keys[i]!,
-          c.cpuPct[i]!,
-          c.memPct[i]!,
-          c.diskPct[i]!,
-          c.netRxBps[i]!,
-          c.netTxBps[i]!,
-          c.load1[i]!,
-        );
+      for (let j = 0; j < filled; j++) {
+        const o = j * COLUMNS;
+        insertOne.run(args.slice(o, o + COLUMNS));
       }
+      return rows;
     },
   );
   const registerTx = db.transaction((servers: readonly ServerRef[]) => {
     for (const s of servers) insertServer.run(s.key, s.id);
+  });
+  const keysTx = db.transaction((names: readonly string[]) => {
+    const out = new Map<string, number>();
+    let next = Math.max(REAL_SERVER_KEY_BASE - 1, selectMaxKey.get() ?? 0) + 1;
+    for (const name of names) {
+      let key = selectKeyByName.get(name);
+      if (key === undefined) {
+        key = next++;
+        insertServer.run(key, name);
+      }
+      out.set(name, key);
+    }
+    return out;
   });
   const other = () => (1 - active) as StagingTable;
   const foldCopyTx = db.transaction(
@@ -179,6 +203,7 @@ export function openDatabase({
     path,
     registerServers: (servers) => registerTx(servers),
     writeTick: (tick, keys, columns, count) => writeTx(tick, keys, columns, count),
+    keysFor: (names) => keysTx(names),
     history,
     latest: (key) => history(key, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 1)[0],
     knownServerKeys: () => selectServerKeys.all(),

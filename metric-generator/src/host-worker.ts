@@ -57,6 +57,7 @@ export function createHostWorker({ dbPath }: { dbPath: string }): ServerWorker {
   let prev: HostReading | undefined;
   return {
     server: { id: HOST_ID, key: HOST_KEY },
+    info: () => ({ id: HOST_ID, source: 'host' }),
     async sample(_tick, out, slot) {
       const [net, fs] = await Promise.all([readNet(), statfs(diskPath).catch(() => undefined)]);
       let idle = 0;

@@ -58,6 +58,11 @@ export interface LatestCache {
 const bodyHead = (tick: number) => `{"tick":${tick},"samples":[\n`;
 const BODY_TAIL = '\n]}';
 
+/** Whether slot `slot` has a sample in `latest` (a real server may have none this tick). */
+export function hasSample(latest: LatestTick, slot: number): boolean {
+  return slot < latest.count && latest.ends[slot]! > latest.starts[slot]!;
+}
+
 /** One server's sample object of `latest`, as JSON bytes (a view, not a copy). */
 export function sampleJson(latest: LatestTick, slot: number): Buffer {
   return latest.body.subarray(latest.starts[slot], latest.ends[slot]);
@@ -152,7 +157,7 @@ export function createLatestCache(): LatestCache {
       const slots: number[] = [];
       for (const id of ids) {
         const slot = l.slotOf.get(id);
-        if (slot !== undefined && slot < l.count) slots.push(slot);
+        if (slot !== undefined && hasSample(l, slot)) slots.push(slot);
       }
       return pickedBody(l, slots);
     },

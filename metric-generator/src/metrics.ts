@@ -20,6 +20,10 @@ export interface GeneratorMetrics {
   httpDuration: Histogram<'route'>;
   historyRejected: Counter;
   historyQueued: Gauge;
+  /** Scrapes of real servers by target and result (see node-exporter/exporter-worker.ts). */
+  exporterScrapes: Counter<'target' | 'result'>;
+  exporterUp: Gauge<'target'>;
+  exporterScrapeDuration: Histogram;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): GeneratorMetrics {
@@ -93,6 +97,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gener
     rowsFolded: new Counter({
       name: 'generator_rows_folded_total',
       help: 'Sample rows copied from the staging tables into samples',
+      registers,
+    }),
+    exporterScrapes: new Counter({
+      name: 'generator_exporter_scrapes_total',
+      help: 'Scrapes of node_exporter targets, by target and result (ok, baseline, reset, timeout, network, http, bad_answer)',
+      labelNames: ['target', 'result'],
+      registers,
+    }),
+    exporterUp: new Gauge({
+      name: 'generator_exporter_up',
+      help: 'Whether the last scrape of a node_exporter target succeeded (1) or failed (0)',
+      labelNames: ['target'],
+      registers,
+    }),
+    exporterScrapeDuration: new Histogram({
+      name: 'generator_exporter_scrape_duration_seconds',
+      help: 'One scrape of a node_exporter target, request and parse, whatever its result',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
     httpRequests: new Counter({

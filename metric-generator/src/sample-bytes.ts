@@ -109,7 +109,8 @@ export interface SerializedTick {
 
 /**
  * Writes `head`, the first `count` samples of `columns` (one JSON object each, joined by ",\n")
- * and `tail` into a new Buffer. A new buffer per tick: a response still being written to a slow
+ * and `tail` into a new Buffer. A slot whose `cpuPct` is NaN has no sample: it is left out and
+ * its range is empty (`starts[i] === ends[i]`). A new buffer per tick: a response still being written to a slow
  * socket keeps referring to the previous one.
  */
 export function serializeTick(
@@ -129,8 +130,15 @@ export function serializeTick(
   const ends = new Int32Array(count);
   const { cpuPct, memPct, diskPct, netRxBps, netTxBps, load1 } = columns;
   let o = out.write(head, 0, 'latin1');
+  let written = 0;
   for (let i = 0; i < count; i++) {
-    if (i > 0) {
+    if (Number.isNaN(cpuPct[i]!)) {
+      // No sample this tick (a real server that did not answer): an empty range, no bytes.
+      starts[i] = o;
+      ends[i] = o;
+      continue;
+    }
+    if (written++ > 0) {
       out[o++] = 44; // ,
       out[o++] = 10; // \n
     }

@@ -1,3 +1,4 @@
+import type { ServerInfo } from '@metrics/protocol';
 import type { FleetSimulation, SampleColumns } from './simulation.js';
 import { createSampleColumns } from './simulation.js';
 import type { ServerRef } from './server-ids.js';
@@ -10,6 +11,8 @@ import type { ServerRef } from './server-ids.js';
 export interface ServerWorker {
   readonly server: ServerRef;
   sample(tick: number, out: SampleColumns, slot: number): Promise<void>;
+  /** The server's `/v1/servers` entry when it says more than its id (source, labels, state). */
+  info?(): ServerInfo;
 }
 
 const SETTLED = Promise.resolve();
@@ -39,27 +42,67 @@ export function simulatedWorker(
 }
 
 export interface Sampler {
+  /** The workers of the last sampled tick (before the first: the initial ones). */
+  readonly workers: readonly ServerWorker[];
+  /** The servers of the last sampled tick (a new array whenever the set changed). */
   readonly servers: readonly ServerRef[];
   /** Database key of each slot. */
   readonly keys: Int32Array;
-  /** Values of the last sampled tick, one slot per server. */
+  /** Values of the last sampled tick, one slot per server; NaN in a slot: no sample this tick. */
   readonly columns: SampleColumns;
   /** Runs every worker for `tick` concurrently (`Promise.all`); rejects if any worker fails. */
   sampleTick(tick: number): Promise<void>;
+  /**
+   * Replaces the workers (real targets come and go with their file_sd file): at once between
+   * ticks, else from the next tick on, so `servers`, `keys` and `columns` describe the tick in
+   * flight until it is committed (commit and publish follow sampling synchronously).
+   */
+  setWorkers(workers: readonly ServerWorker[]): void;
 }
 
-export function createSampler(workers: readonly ServerWorker[]): Sampler {
-  const servers = workers.map((w) => w.server);
-  const keys = Int32Array.from(servers, (s) => s.key);
-  const columns = createSampleColumns(workers.length);
-  const pending = new Array<Promise<void>>(workers.length);
+export function createSampler(initial: readonly ServerWorker[]): Sampler {
+  let workers = initial;
+  let next: readonly ServerWorker[] | undefined;
+  let servers = workers.map((w) => w.server);
+  let keys = Int32Array.from(servers, (s) => s.key);
+  let columns = createSampleColumns(workers.length);
+  let pending = new Array<Promise<void>>(workers.length);
+  let sampling = false;
+  const swap = () => {
+    if (!next) return;
+    workers = next;
+    next = undefined;
+    servers = workers.map((w) => w.server);
+    keys = Int32Array.from(servers, (s) => s.key);
+    columns = createSampleColumns(workers.length);
+    pending = new Array<Promise<void>>(workers.length);
+  };
   return {
-    servers,
-    keys,
-    columns,
+    get workers() {
+      return workers;
+    },
+    get servers() {
+      return servers;
+    },
+    get keys() {
+      return keys;
+    },
+    get columns() {
+      return columns;
+    },
+    setWorkers(w) {
+      next = w;
+      if (!sampling) swap();
+    },
     async sampleTick(tick) {
-      for (let i = 0; i < workers.length; i++) pending[i] = workers[i]!.sample(tick, columns, i);
-      await Promise.all(pending);
+      swap();
+      sampling = true;
+      try {
+        for (let i = 0; i < workers.length; i++) pending[i] = workers[i]!.sample(tick, columns, i);
+        await Promise.all(pending);
+      } finally {
+        sampling = false;
+      }
     },
   };
 }

@@ -95,7 +95,6 @@ export function createTicker({
   onMaintenance,
 }: TickerOptions): Ticker {
   const log = parentLog.child({ module: 'ticker' });
-  const count = sampler.servers.length;
   const status: TickerStatus = {
     startedAt: now(),
     lastCommittedTick: undefined,
@@ -126,10 +125,14 @@ export function createTicker({
     metrics.tickLag.observe(Math.max(0, started - tick) / 1000);
     let t1: number;
     let t2: number;
+    let count: number;
+    let rows: number;
     try {
       await sampler.sampleTick(tick);
+      // After sampling: the server set may change between ticks (see Sampler.setWorkers).
+      count = sampler.servers.length;
       t1 = performance.now();
-      db.writeTick(tick, sampler.keys, sampler.columns, count);
+      rows = db.writeTick(tick, sampler.keys, sampler.columns, count);
       t2 = performance.now();
     } catch (err) {
       status.consecutiveFailures++;
@@ -149,7 +152,7 @@ export function createTicker({
     status.lastCommittedTick = tick;
     status.lastCommittedAt = done;
     metrics.ticks.inc({ result: 'ok' });
-    metrics.rowsWritten.inc(count);
+    metrics.rowsWritten.inc(rows);
     metrics.tickDuration.observe((t3 - t0) / 1000);
     metrics.lastTick.set(tick / 1000);
     onTick?.({

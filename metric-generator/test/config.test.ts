@@ -27,6 +27,10 @@ describe('loadConfig', () => {
       includeHost: false,
       historyWorkers: 2,
       historyQueueMax: 64,
+      exporterTargets: [],
+      exporterTargetsFile: undefined,
+      exporterTimeoutMs: 250,
+      exporterMount: '/',
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -111,5 +115,65 @@ describe('loadConfig', () => {
 
   it('puts every problem in the error message', () => {
     expect(() => loadConfig({ PORT: 'x', SEED: 'y' })).toThrow(/PORT: .*\n.*SEED: /);
+  });
+
+  describe('real servers (NODE_EXPORTER_*)', () => {
+    it('reads the targets, their URLs with the collectors a sample needs', () => {
+      const config = loadConfig({
+        NODE_EXPORTER_TARGETS:
+          'this=127.0.0.1:9100, db-1.eu=https://db1.example.com:9443/node/metrics',
+        NODE_EXPORTER_TARGETS_FILE: '/etc/targets.json',
+        NODE_EXPORTER_TIMEOUT_MS: '300',
+        NODE_EXPORTER_MOUNT: '/srv',
+      });
+      const collect =
+        'collect%5B%5D=cpu&collect%5B%5D=meminfo&collect%5B%5D=loadavg&collect%5B%5D=filesystem&collect%5B%5D=netdev';
+      expect(config.exporterTargets).toEqual([
+        { id: 'this', url: `http://127.0.0.1:9100/metrics?${collect}`, labels: {} },
+        { id: 'db-1.eu', url: `https://db1.example.com:9443/node/metrics?${collect}`, labels: {} },
+      ]);
+      expect(config).toMatchObject({
+        exporterTargetsFile: '/etc/targets.json',
+        exporterTimeoutMs: 300,
+        exporterMount: '/srv',
+      });
+    });
+
+    it('allows SERVER_COUNT=0 only beside real targets', () => {
+      expect(loadConfig({ SERVER_COUNT: '0', NODE_EXPORTER_TARGETS: 'a=h:1' }).serverCount).toBe(0);
+      expect(
+        loadConfig({ SERVER_COUNT: '0', NODE_EXPORTER_TARGETS_FILE: 'f.json' }).serverCount,
+      ).toBe(0);
+      expect(problemsOf({ SERVER_COUNT: '0' })).toEqual([
+        'SERVER_COUNT: expected an integer 1–100000, got "0"',
+      ]);
+    });
+
+    it.each([
+      ['web1', 'entry "web1": expected name=host:port'],
+      ['=h:9100', 'entry "=h:9100": expected name=host:port'],
+      ['a=h', 'entry "a=h": expected host:port or an http(s) URL, got "h"'],
+      ['a=h:99999', 'bad host or port'],
+      ['a=ftp://h:21/x', 'expected host:port or an http(s) URL'],
+      ['server-3=h:9100', 'reserved for the simulated fleet'],
+      ['host=h:9100', 'reserved for the simulated fleet'],
+      ['a b=h:9100', 'must be 1–64 letters'],
+      ['a=h:1,a=h:2', 'name "a" given twice'],
+      ['a=http://u:p@h:1/', 'credentials in the URL are not supported'],
+    ])('rejects NODE_EXPORTER_TARGETS=%j, naming the variable and the entry', (value, message) => {
+      const problems = problemsOf({ NODE_EXPORTER_TARGETS: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(
+        /^NODE_EXPORTER_TARGETS: expected comma-separated name=host:port/,
+      );
+      expect(problems[0]).toContain(message);
+      expect(problems[0]).toContain(`got ${JSON.stringify(value)}`);
+    });
+
+    it('lists every bad entry at once', () => {
+      const [problem] = problemsOf({ NODE_EXPORTER_TARGETS: 'ok=h:1,bad1,x=y' });
+      expect(problem).toContain('entry "bad1"');
+      expect(problem).toContain('entry "x=y"');
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { latestResponseSchema } from '@metrics/protocol/schemas';
-import { createLatestCache } from '../src/latest-cache.js';
+import { createLatestCache, hasSample } from '../src/latest-cache.js';
 import { fleetServers } from '../src/server-ids.js';
 import { createSampleColumns } from '../src/simulation.js';
 
@@ -50,6 +50,19 @@ describe('latest cache', () => {
       'netTxBps',
       'load1',
     ]);
+  });
+
+  it('leaves out a server without a sample this tick, whether all or some ids are asked for', () => {
+    const cache = createLatestCache();
+    const c = columns();
+    c.cpuPct[1] = NaN; // server-2 did not answer
+    const latest = cache.publish(TICK, servers, c, servers.length);
+    const ids = (b: Buffer) =>
+      latestResponseSchema.parse(JSON.parse(b.toString())).samples.map((s) => s.serverId);
+    expect(ids(cache.body(latest))).toEqual(['server-1', 'server-3', 'host']);
+    expect(ids(cache.body(latest, ['server-2', 'host', 'server-1']))).toEqual(['host', 'server-1']);
+    expect(hasSample(latest, 1)).toBe(false);
+    expect(hasSample(latest, 0)).toBe(true);
   });
 
   it('serves the requested ids in the order asked, leaving unknown ones out', () => {

@@ -33,6 +33,27 @@ function serialize(ids: readonly string[], c: SampleColumns, count = ids.length)
 }
 
 describe('serializeTick', () => {
+  it('leaves out a slot without a sample (NaN): no bytes, an empty range, separators intact', () => {
+    const ids = ['server-1', 'this', 'server-2', 'that'];
+    const c = createSampleColumns(4);
+    for (const k of KEYS) c[k].set([1, NaN, 2, NaN]);
+    const { body, starts, ends } = serialize(ids, c);
+    const text = body.toString();
+    const kept = { ...c };
+    for (const k of KEYS) kept[k] = Float64Array.from([1, 2]);
+    expect(text).toBe(reference(['server-1', 'server-2'], kept as SampleColumns, 2));
+    expect(ends[1]! - starts[1]!).toBe(0);
+    expect(ends[3]! - starts[3]!).toBe(0);
+    expect(JSON.parse(body.subarray(starts[2], ends[2]).toString())).toMatchObject({
+      serverId: 'server-2',
+    });
+    // Missing first and last too.
+    for (const k of KEYS) c[k].set([NaN, 3, NaN, 4]);
+    expect(serialize(ids, c).body.toString()).toMatch(
+      /^HEAD\{"serverId":"this".*\},\n\{"serverId":"that".*\}TAIL$/,
+    );
+  });
+
   it('writes the same bytes as JSON.stringify for a simulated fleet, with each sample’s range', () => {
     const n = 2_000;
     const ids = Array.from({ length: n }, (_, i) => `server-${i + 1}`);

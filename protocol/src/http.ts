@@ -3,6 +3,28 @@ import type { Sample } from './sample.js';
 /** Response shapes of the metric-generator HTTP API (docs/architecture.md). */
 export interface ServerInfo {
   id: string;
+  /** Where the server's samples come from; absent means `simulated` (keeps big fleets' lists short). */
+  source?: ServerSource;
+  /** Target labels of a real server (from `file_sd`), e.g. `{ role: "db", region: "eu" }`. */
+  labels?: Record<string, string>;
+  /** Scrape state of a `node_exporter` server. */
+  scrape?: ScrapeState;
+}
+
+/** `simulated` (the default, omitted), `host` (this machine), `node_exporter` (a scraped target). */
+export type ServerSource = 'simulated' | 'host' | 'node_exporter';
+
+export const SERVER_SOURCES = ['simulated', 'host', 'node_exporter'] as const;
+
+/** The last scrape of a real server: `up` is false when it failed (no answer, an error, garbage). */
+export interface ScrapeState {
+  up: boolean;
+  /** Why the last scrape gave no sample (`timeout after 500 ms`, `connection refused`, …). */
+  lastError?: string;
+  /** Epoch ms since when `up` has had its value. */
+  since: number;
+  /** The scraped URL. */
+  url: string;
 }
 
 export interface ServersResponse {

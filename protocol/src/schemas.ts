@@ -4,6 +4,7 @@ import {
   HISTORY_BATCH_SAMPLES_MAX,
   HISTORY_LIMIT_DEFAULT,
   HISTORY_LIMIT_MAX,
+  SERVER_SOURCES,
 } from './http.js';
 import { MAX_SERVER_ID_LENGTH } from './sample.js';
 import { MAX_LISTED_SERVERS, serverListSize } from './server-list.js';
@@ -27,8 +28,22 @@ export const serverIdSchema = z.string().min(1).max(MAX_SERVER_ID_LENGTH);
 
 const listVersionSchema = z.number().int().min(0).max(0xffffffff);
 
+export const serverInfoSchema = z.object({
+  id: serverIdSchema,
+  source: z.enum(SERVER_SOURCES).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  scrape: z
+    .object({
+      up: z.boolean(),
+      lastError: z.string().optional(),
+      since: z.number(),
+      url: z.string(),
+    })
+    .optional(),
+});
+
 export const serversResponseSchema = z.object({
-  servers: z.array(z.object({ id: serverIdSchema })),
+  servers: z.array(serverInfoSchema),
   version: listVersionSchema,
 });
 

@@ -78,6 +78,21 @@ export function expandServerIds(entries: readonly ServerListEntry[]): string[] {
   return ids;
 }
 
+/**
+ * Every server's entry of a compact list, in order: `{ id }` for the ids of a range, explicit
+ * entries (a real server's `source`, `labels`, `scrape`) as they came.
+ */
+export function expandServerInfos(entries: readonly ServerListEntry[]): ServerInfo[] {
+  const ids = expandServerIds(entries);
+  const out = new Array<ServerInfo>(ids.length);
+  let i = 0;
+  for (const e of entries) {
+    if (!isServerIdRange(e)) out[i++] = e;
+    else for (let n = e.from; n <= e.to; n++) out[i] = { id: ids[i++]! };
+  }
+  return out;
+}
+
 /** Whether a compact list holds `id`, without expanding it. */
 export function serverListHas(entries: readonly ServerListEntry[], id: string): boolean {
   const m = NUMBERED.exec(id);

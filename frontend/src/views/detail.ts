@@ -5,7 +5,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { SampleMetric } from '@metrics/protocol';
+import type { SampleMetric, ServerInfo } from '@metrics/protocol';
 import type { DetailSession } from '../detail-session.js';
 import { cssVar, h, setAttr, setText } from '../dom.js';
 import {
@@ -18,6 +18,7 @@ import {
 } from '../format.js';
 import { createFrameTask } from '../frame-task.js';
 import { heatCss, parseColor } from '../heat.js';
+import { downText, labelsText, sourceText } from '../server-filter.js';
 import { toChartColumns, WINDOW_MS, type Point } from '../series-buffer.js';
 import type { ServerClock } from '../server-clock.js';
 
@@ -88,11 +89,25 @@ interface Tile {
 export interface DetailOptions {
   session: DetailSession;
   clock: ServerClock;
+  /** The server's entry in the `servers` list, as of now (source, labels, scrape state). */
+  info?: () => ServerInfo | undefined;
 }
 
-export function createDetailView({ session, clock }: DetailOptions): DetailView {
+/** The detail header's line about where the samples come from, and why they stopped. */
+export function sourceLine(info: ServerInfo | undefined): string {
+  const parts = [sourceText(info)];
+  const labels = labelsText(info);
+  if (labels) parts.push(labels);
+  const down = downText(info);
+  if (down) parts.push(down);
+  else if (info?.scrape) parts.push('up');
+  return parts.join(' · ');
+}
+
+export function createDetailView({ session, clock, info }: DetailOptions): DetailView {
   const id = session.serverId;
   const status = h('p', { class: 'detail-status', role: 'status' });
+  const source = h('p', { class: 'detail-source' });
   const tiles: Tile[] = [];
   const tile = (key: SampleMetric, label: string) => {
     const value = h('div', { class: key.endsWith('Pct') ? 'stat-value marked' : 'stat-value' });
@@ -131,6 +146,7 @@ export function createDetailView({ session, clock }: DetailOptions): DetailView 
       { class: 'detail-head' },
       h('a', { class: 'back', href: '#/' }, '← All servers'),
       h('h1', {}, id),
+      source,
       status,
     ),
     current,
@@ -161,6 +177,9 @@ export function createDetailView({ session, clock }: DetailOptions): DetailView 
         break;
     }
     el.dataset.status = session.status;
+    const entry = info?.();
+    setText(source, sourceLine(entry));
+    source.classList.toggle('is-down', downText(entry) !== undefined);
     renderTiles(points, latest);
     const columns = toChartColumns(points, session.buffer.tickMs);
     const gaps = session.buffer.gaps();

@@ -32,8 +32,9 @@ export function shownText(filter: string, shown: number, total: number): string 
 
 /** In place of the table when it has no rows. */
 export function emptyText(filter: string, total: number): string {
-  return total === 0
-    ? 'Waiting for the server list…'
+  if (total === 0) return 'Waiting for the server list…';
+  return filter.includes('=')
+    ? `No server matches “${filter.trim()}”.`
     : `No server name contains “${filter.trim()}”.`;
 }
 

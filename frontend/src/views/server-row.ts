@@ -12,6 +12,7 @@ import { h, setText } from '../dom.js';
 import { formatPct } from '../format.js';
 import { heatCss } from '../heat.js';
 import { serverHref } from '../route.js';
+import { downText, labelsText } from '../server-filter.js';
 import { rowStatus } from './overview-text.js';
 import { ROW_HEIGHT } from './row-window.js';
 
@@ -20,17 +21,24 @@ export interface ServerRow {
   /** The link to the server's detail; also its name. */
   readonly name: HTMLAnchorElement;
   readonly state: HTMLElement;
+  /** `real` for scraped servers and the host, empty for simulated ones. */
+  readonly tag: HTMLElement;
+  readonly labels: HTMLElement;
   readonly metrics: { fill: HTMLElement; value: HTMLElement; shown: number }[];
   /** What the row shows now, so unchanged parts are not written again; -1 when hidden. */
   pos: number;
   index: number;
   version: number;
   stale: boolean | undefined;
+  /** Source, labels and scrape state as last drawn. */
+  details: string;
 }
 
 /** A blank row; `onFocus` hears the position of the row when it gets keyboard focus. */
 export function createServerRow(onFocus: (pos: number) => void): ServerRow {
   const name = h('a', { class: 'name', href: '#/' });
+  const tag = h('span', { class: 'tag', hidden: true });
+  const labels = h('span', { class: 'labels' });
   const state = h('span', { role: 'cell', class: 'c-state' });
   const metrics = FLEET_METRICS.map(() => ({
     fill: h('span', { class: 'fill' }),
@@ -40,7 +48,7 @@ export function createServerRow(onFocus: (pos: number) => void): ServerRow {
   const row = h(
     'div',
     { class: 'row', role: 'row' },
-    h('span', { role: 'cell', class: 'c-name' }, h('span', { class: 'dot' }), name),
+    h('span', { role: 'cell', class: 'c-name' }, h('span', { class: 'dot' }), name, tag, labels),
     ...metrics.map((m, k) =>
       h(
         'span',
@@ -52,7 +60,19 @@ export function createServerRow(onFocus: (pos: number) => void): ServerRow {
     state,
   );
   name.addEventListener('focus', () => onFocus(Number(row.dataset.pos)));
-  return { row, name, state, metrics, pos: -1, index: -1, version: -1, stale: undefined };
+  return {
+    row,
+    name,
+    state,
+    tag,
+    labels,
+    metrics,
+    pos: -1,
+    index: -1,
+    version: -1,
+    stale: undefined,
+    details: '',
+  };
 }
 
 /** Shows server `index` of the model at table position `pos`, as of local time `now`. */
@@ -92,7 +112,20 @@ export function fillServerRow(
     cell.fill.style.transform = `scaleX(${Number.isFinite(v) ? v / 100 : 0})`;
     cell.fill.style.backgroundColor = Number.isFinite(v) ? heatCss(v) : '';
   }
-  setText(r.state, rowStatus(model.ageOf(index, now), stale));
+  const info = model.info(index);
+  const down = downText(info);
+  const source = info?.source ?? 'simulated';
+  const details = `${source}|${labelsText(info)}|${down ?? ''}`;
+  if (details !== r.details) {
+    r.details = details;
+    r.tag.hidden = source === 'simulated';
+    setText(r.tag, source === 'simulated' ? '' : 'real');
+    r.tag.title = source === 'node_exporter' ? 'Scraped from its node_exporter' : 'This machine';
+    setText(r.labels, labelsText(info));
+    r.row.classList.toggle('is-down', down !== undefined);
+    r.state.title = down ?? '';
+  }
+  setText(r.state, down ?? rowStatus(model.ageOf(index, now), stale));
 }
 
 /** Takes a row off screen; it keeps its content for when it is reused. */

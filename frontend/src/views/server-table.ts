@@ -42,8 +42,8 @@ export function createServerTable(options: ServerTableOptions): ServerTable {
   const filterInput = h('input', {
     type: 'search',
     class: 'filter',
-    placeholder: 'Filter by name…',
-    'aria-label': 'Filter servers by name',
+    placeholder: 'Filter by name or label (role=db)…',
+    'aria-label': 'Filter servers by name or label',
     autocomplete: 'off',
     spellcheck: 'false',
     value: route().filter,

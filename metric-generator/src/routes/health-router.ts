@@ -5,7 +5,8 @@ import type { Ticker } from '../ticker.js';
 export interface HealthDeps {
   ticker: Ticker;
   tickMs: number;
-  serverCount: number;
+  /** A function when the set can change (real servers from a file_sd file). */
+  serverCount: number | (() => number);
   now?: () => number;
 }
 
@@ -30,7 +31,7 @@ export function healthReport({
   const t = now();
   const since = s.lastCommittedAt ?? s.startedAt;
   const details = {
-    servers: serverCount,
+    servers: typeof serverCount === 'function' ? serverCount() : serverCount,
     tickMs,
     lastTick:
       s.lastCommittedTick === undefined ? null : new Date(s.lastCommittedTick).toISOString(),

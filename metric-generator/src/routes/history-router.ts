@@ -13,7 +13,8 @@ import type { ServerRef } from '../server-ids.js';
 import { sendJson } from './send-json.js';
 
 export interface HistoryRouterDeps {
-  servers: readonly ServerRef[];
+  /** The server of an id, among the current tick's (real servers come and go). */
+  find(id: string): ServerRef | undefined;
   pool: HistoryPool;
 }
 
@@ -23,9 +24,8 @@ export interface HistoryRouterDeps {
  * 404 naming the unknown ids; the reads run in the history pool (503 + `Retry-After` when it is
  * saturated).
  */
-export function historyRouter({ servers, pool }: HistoryRouterDeps): Router {
+export function historyRouter({ find, pool }: HistoryRouterDeps): Router {
   const router = Router();
-  const byId = new Map(servers.map((s) => [s.id, s]));
 
   const send = async (res: Response, read: HistoryRead) => {
     let body: string | Uint8Array;
@@ -43,7 +43,7 @@ export function historyRouter({ servers, pool }: HistoryRouterDeps): Router {
 
   router.get('/v1/servers/:id/history', async (req, res) => {
     const id = parseOr400(serverIdSchema, req.params.id, 'server id');
-    const server = byId.get(id);
+    const server = find(id);
     if (!server) throw notFound(`unknown server ${JSON.stringify(id)}`);
     const q = parseOr400(historyQuerySchema, req.query, 'history query');
     await send(res, {
@@ -57,14 +57,14 @@ export function historyRouter({ servers, pool }: HistoryRouterDeps): Router {
 
   router.get(ROUTES.history, async (req, res) => {
     const q = parseOr400(historyBatchQuerySchema, req.query, 'history query');
-    const unknown = q.ids.filter((id) => !byId.has(id));
+    const unknown = q.ids.filter((id) => !find(id));
     if (unknown.length) {
       throw notFound(
         `unknown server${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => JSON.stringify(id)).join(', ')}`,
       );
     }
     await send(res, {
-      servers: q.ids.map((id) => ({ key: byId.get(id)!.key, id })),
+      servers: q.ids.map((id) => ({ key: find(id)!.key, id })),
       from: q.from ?? 0,
       to: q.to ?? Number.MAX_SAFE_INTEGER,
       limit: q.limit,
