@@ -8,6 +8,10 @@
  * Environment (see README "Configuration"): HTTP_PORT (8080), SERVER_COUNT, TICK_MS, DB_PATH,
  * RETENTION_SECONDS, SEED, POLL_INTERVAL_MS, DISCOVERY_INTERVAL_MS, CORS_ORIGINS, LOG_LEVEL reach
  * the services unchanged; each service validates its own and a bad value stops the start.
+ * BROADCASTER_REPLICAS (1–16, default 1) runs that many broadcasters on BROADCASTER_PORT (3002)
+ * and the ports after it, all behind the ingress; one that dies is restarted with backoff.
+ * GENERATOR_PORT (3001), FRONTEND_PORT (3000) move the other internal ports; every port is
+ * checked free before anything starts (scripts/lib/start-ports.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -15,16 +19,14 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatLogLine, levelValue, LEVELS } from './lib/log-format.ts';
 import { findNginx } from './lib/nginx.ts';
-import { startStack, type Stack, type StackPartName } from './lib/stack.ts';
+import { startStack, type RestartEvent, type Stack, type StackPartName } from './lib/stack.ts';
+import { planPorts, takenPorts } from './lib/start-ports.ts';
 import { startDevIngress, startPreviewIngress, type IngressHandle } from './lib/vite-ingress.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const dev = process.argv.includes('--dev');
 /** `npm start -- --no-nginx`: the embedded fallback ingress even when nginx is installed. */
 const noNginx = process.argv.includes('--no-nginx');
-
-/** Default ports of DESIGN.md; the ingress port is HTTP_PORT. */
-const PORTS = { 'metric-generator': 3001, 'metric-broadcaster': 3002, frontend: 3000 } as const;
 
 const LABELS: Record<StackPartName | 'ingress', string> = {
   'metric-generator': 'generator',
@@ -47,11 +49,20 @@ function fail(message: string): never {
 }
 
 // --- configuration this script itself reads --------------------------------------------------
-const httpPortText = process.env.HTTP_PORT ?? '8080';
-const httpPort = Number(httpPortText);
-if (!/^\d+$/.test(httpPortText) || httpPort < 1 || httpPort > 65535) {
-  fail(`HTTP_PORT: expected an integer 1–65535, got "${httpPortText}"`);
+let plan: ReturnType<typeof planPorts>;
+try {
+  plan = planPorts(process.env, { frontend: !dev });
+} catch (err) {
+  fail((err as Error).message.split('\n').join('\nnpm start: '));
 }
+const httpPort = plan.http;
+const PORTS = {
+  'metric-generator': plan.generator,
+  'metric-broadcaster': plan.broadcaster,
+  frontend: plan.frontend,
+} as const;
+/** Log prefix of broadcaster replica `i`: plain `broadcaster` when there is only one. */
+const replicaLabel = (i: number) => (plan.replicas === 1 ? 'broadcaster' : `broadcaster-${i + 1}`);
 const userLevel = process.env.LOG_LEVEL ?? 'info';
 const shownLevel = levelValue(userLevel);
 if (shownLevel === undefined) {
@@ -66,8 +77,8 @@ const print = (part: string, line: string) => {
   const out = formatLogLine(part, line, {
     minLevel: shownLevel,
     color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    width: 11,
-    colorIndex: COLOR_INDEX[part],
+    width: plan.replicas === 1 ? 11 : 14,
+    colorIndex: COLOR_INDEX[part.startsWith('broadcaster') ? 'broadcaster' : part],
   });
   if (out !== undefined) process.stdout.write(`${out}\n`);
 };
@@ -129,6 +140,8 @@ function buildIfStale(): void {
 
 // --- run -------------------------------------------------------------------------------------
 async function main(): Promise<void> {
+  const taken = await takenPorts(plan.uses);
+  if (taken.length > 0) fail(taken.join('\nnpm start: '));
   if (!dev) buildIfStale();
   const nginxPath = dev || noNginx ? undefined : findNginx();
   const ingressKind = dev ? 'vite-dev' : nginxPath ? 'nginx' : 'vite-preview';
@@ -138,8 +151,12 @@ async function main(): Promise<void> {
     LOG_LEVEL: childLevel,
   });
 
+  const broadcasterPorts =
+    plan.replicas === 1
+      ? `broadcaster :${plan.broadcaster}`
+      : `${plan.replicas} broadcasters :${plan.broadcaster}–${plan.broadcaster + plan.replicas - 1}`;
   say(
-    `starting: generator :${PORTS['metric-generator']}, broadcaster :${PORTS['metric-broadcaster']}` +
+    `starting: generator :${PORTS['metric-generator']}, ${broadcasterPorts}` +
       `${dev ? '' : `, frontend :${PORTS.frontend}`}, SERVER_COUNT=${serverCountText}` +
       `${dev ? ' (tsx watch)' : ''}`,
   );
@@ -155,13 +172,17 @@ async function main(): Promise<void> {
       dataDir: resolve(ROOT, '.run'),
       dbPath: process.env.DB_PATH ?? resolve(ROOT, 'data/metrics.db'),
       detached: true,
+      broadcasterReplicas: plan.replicas,
+      superviseBroadcasters: true,
+      onRestart: (event) => say(restartMessage(event)),
       env: {
         // SERVER_COUNT is passed as given, so the generator's own validation reports a bad value.
         'metric-generator': { ...serviceEnv('metric-generator'), SERVER_COUNT: serverCountText },
         'metric-broadcaster': serviceEnv('metric-broadcaster'),
         frontend: serviceEnv('frontend'),
       },
-      onLine: (name, line) => print(LABELS[name], line),
+      onLine: (name, line, replica) =>
+        print(replica === undefined ? LABELS[name] : replicaLabel(replica), line),
     });
   } catch (err) {
     fail(`could not start the services:\n${(err as Error).message}`);
@@ -235,10 +256,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', (signal) => void shutdown(signal));
 
   // A service that dies on its own takes the whole run down: a half-running stack only confuses.
-  for (const name of ['metric-generator', 'metric-broadcaster', 'frontend', 'nginx'] as const) {
+  // Broadcaster replicas are the exception: the stack restarts them (see restartMessage).
+  for (const name of ['metric-generator', 'frontend', 'nginx'] as const) {
     const part = {
       'metric-generator': () => stack.generator,
-      'metric-broadcaster': () => stack.broadcaster,
       frontend: () => stack.frontend,
       nginx: () => (ingressKind === 'nginx' ? stack.nginx : undefined),
     }[name]();
@@ -251,6 +272,18 @@ async function main(): Promise<void> {
       process.exit(1);
     });
   }
+}
+
+/** The supervisor's account of a broadcaster replica that died, for the log. */
+function restartMessage(event: RestartEvent): string {
+  const who = `${replicaLabel(event.replica)} (:${event.port})`;
+  if (event.kind === 'restarted') return `${who} restarted`;
+  const why = event.exit
+    ? `exited (code ${event.exit.code}, signal ${event.exit.signal})`
+    : `did not start: ${event.error ?? 'no listening line'}`;
+  return event.delayMs === undefined
+    ? `${who} ${why}`
+    : `${who} ${why}; restarting in ${event.delayMs} ms (failure ${event.attempt} in a row)`;
 }
 
 void main();
