@@ -32,11 +32,15 @@ export const TEMPLATE_VARIABLES = [
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
 /**
- * Passive health of each broadcaster replica: one failed connection takes it out of the
- * rotation for 5 s (then one request probes it again). Compose's `BROADCASTER_SERVERS` carries
- * the same parameters after `resolve`; the contract test holds the two together.
+ * Passive health of each local broadcaster replica: none (`max_fails=0`). On loopback a replica
+ * that is down refuses at once, and `proxy_next_upstream` takes the handshake to the next one in
+ * microseconds, so marking it failed saves nothing. It would cost: nginx clears a failure mark
+ * only when a request sent after `fail_timeout` *finishes*, and a WebSocket finishes when it
+ * closes, so a restarted replica would get one new client per `fail_timeout` until its first
+ * client leaves (measured: 1 of 6 new clients; docs/scaling.md). Compose passes its own
+ * parameters (`BROADCASTER_SERVERS`), where a vanished container can cost a connect timeout.
  */
-export const BROADCASTER_SERVER_PARAMS = 'max_fails=1 fail_timeout=5s';
+export const BROADCASTER_SERVER_PARAMS = 'max_fails=0';
 
 /**
  * The broadcaster upstream's `server` lines for replicas at fixed addresses (`host:port` each),

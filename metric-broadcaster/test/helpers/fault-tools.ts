@@ -139,7 +139,7 @@ export interface WatchingClient {
   errors: string[];
   /** Local times of every connect and disconnect, in order. */
   transitions: Array<{ event: 'connect' | 'disconnect'; at: number }>;
-  /** Samples a `metrics` event brought that an earlier `metrics` event had already brought. */
+  /** Samples a `metrics` event brought that an earlier one of the same connection had brought. */
   liveDuplicates: number;
   close(): void;
 }
@@ -156,6 +156,8 @@ export function watchingClient(url: string, serverIds: readonly string[]): Watch
   const keep = (samples: readonly Sample[]) => {
     for (const s of samples) held.get(s.serverId)?.add(Date.parse(s.timestamp));
   };
+  /** Samples this connection brought; a new connection starts afresh (a new replica may send
+   * the latest sample again with its `subscribe` answer, which is the contract). */
   const live = new Set<string>();
   socket.on('metrics', (p) => {
     for (const s of p.data) {
@@ -183,6 +185,7 @@ export function watchingClient(url: string, serverIds: readonly string[]): Watch
   nextBackfill();
   socket.on('connect', () => {
     state.transitions.push({ event: 'connect', at: Date.now() });
+    live.clear();
     state.connections++;
     if (state.connections > 1) nextBackfill();
     const done = markBackfilled;
