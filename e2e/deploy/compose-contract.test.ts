@@ -16,6 +16,7 @@ import { loadConfig as broadcasterConfig } from '../../metric-broadcaster/src/co
 import { loadConfig as frontendConfig } from '../../frontend/server/config.ts';
 import { loadConfig as generatorConfig } from '../../metric-generator/src/config.ts';
 import {
+  BROADCASTER_SERVER_PARAMS,
   findNginx,
   renderTemplate,
   templateHeaders,
@@ -23,6 +24,7 @@ import {
   testNginxConfig,
   writeNginxConfig,
 } from '../../scripts/lib/nginx.ts';
+import { planPorts } from '../../scripts/lib/start-ports.ts';
 import {
   copies,
   dockerignore,
@@ -38,6 +40,8 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
 interface ComposeService {
   build?: { context: string; dockerfile: string };
+  deploy?: { replicas?: string | number };
+  container_name?: string;
   image?: string;
   environment?: Record<string, string>;
   ports?: string[];
@@ -56,6 +60,13 @@ const COMPOSE_PATH = join(ROOT, 'docker-compose.yml');
 const compose = parse(readFileSync(COMPOSE_PATH, 'utf8'), { merge: true }) as ComposeFile;
 const template = read('nginx/templates/default.conf.template');
 const nginxTemplate = parseNginxTemplate(template);
+/** The template as the nginx image renders it with compose's environment. */
+const composeNginx = parseNginxTemplate(
+  renderTemplate(
+    compose.services.nginx!.environment as Record<(typeof TEMPLATE_VARIABLES)[number], string>,
+    template,
+  ),
+);
 const readmeTable = readmeConfigTable(read('README.md'));
 const isIgnored = dockerignore(read('.dockerignore'));
 
@@ -185,12 +196,38 @@ describe('docker-compose.yml', () => {
     ).hostname;
     expect(generatorHost).toBe('metric-generator');
     expect(healthyDeps('metric-broadcaster')).toEqual(['metric-generator']);
-    const upstreamServices = [...nginxTemplate.upstreams.values()]
+    const upstreamServices = [...composeNginx.upstreams.values()]
       .flat()
-      .map((server) => hostPort(resolvedTemplateValue(server)).host)
+      .map((server) => hostPort(server).host)
       .sort();
     expect(healthyDeps('nginx')).toEqual(upstreamServices);
   });
+
+  it('scales the broadcaster: deploy.replicas from BROADCASTER_REPLICAS (npm start’s default), no fixed name or port', () => {
+    const broadcaster = compose.services['metric-broadcaster']!;
+    expect(broadcaster.deploy?.replicas).toBe('${BROADCASTER_REPLICAS:-1}');
+    expect(planPorts({}).replicas).toBe(1);
+    expect(broadcaster.container_name).toBeUndefined();
+    expect(broadcaster.ports).toBeUndefined();
+    // Only the broadcaster scales: SQLite has one writer, and nginx owns the host port.
+    for (const name of ['metric-generator', 'nginx']) {
+      expect(compose.services[name]!.deploy?.replicas, name).toBeUndefined();
+    }
+  });
+
+  it.skipIf(spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0)(
+    'hands BROADCASTER_REPLICAS to docker-compose 1.29 as an integer replica count',
+    () => {
+      const run = spawnSync('docker-compose', ['-f', COMPOSE_PATH, 'config'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, BROADCASTER_REPLICAS: '3' },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const config = parse(run.stdout) as ComposeFile;
+      expect(config.services['metric-broadcaster']!.deploy?.replicas).toBe(3);
+    },
+  );
 
   it('keeps the SQLite file on a named volume', () => {
     const generator = compose.services['metric-generator']!;
@@ -226,15 +263,6 @@ describe('docker-compose.yml', () => {
     expect(Object.fromEntries(example)).toEqual(Object.fromEntries(fromCompose));
   });
 });
-
-/** A `${VAR}` of the nginx template, resolved with what compose gives the nginx container. */
-function resolvedTemplateValue(value: string): string {
-  return value.replace(/\$\{(\w+)\}/g, (_, name: string) => {
-    const given = compose.services.nginx!.environment?.[name];
-    if (given === undefined) throw new Error(`compose does not give nginx ${name}`);
-    return given;
-  });
-}
 
 describe.each(Object.keys(NODE_SERVICES))('environment of %s', (service) => {
   const environment = compose.services[service]!.environment ?? {};
@@ -279,10 +307,10 @@ describe('nginx template', () => {
   });
 
   it('has upstreams that each name a compose service on its port', () => {
-    expect(nginxTemplate.upstreams.size).toBeGreaterThan(0);
-    for (const [upstream, servers] of nginxTemplate.upstreams) {
+    expect(composeNginx.upstreams.size).toBeGreaterThan(0);
+    for (const [upstream, servers] of composeNginx.upstreams) {
       expect(servers.length, `upstream ${upstream}`).toBe(1);
-      const { host, port } = hostPort(resolvedTemplateValue(servers[0]!));
+      const { host, port } = hostPort(servers[0]!);
       expect(Object.keys(NODE_SERVICES), `upstream ${upstream} → ${host}`).toContain(host);
       expect(port, `${host} port`).toBe(Number(compose.services[host]!.environment!.PORT));
       expect(port, `${host} default port`).toBe(defaultPort(host));
@@ -291,9 +319,9 @@ describe('nginx template', () => {
 
   it('routes / to the frontend and /socket.io/ to the broadcaster, and nothing to the generator', () => {
     const serviceOf = (location: string) => {
-      const upstream = nginxTemplate.locations.get(location);
-      const server = upstream && nginxTemplate.upstreams.get(upstream)?.[0];
-      return server ? hostPort(resolvedTemplateValue(server)).host : undefined;
+      const upstream = composeNginx.locations.get(location);
+      const server = upstream && composeNginx.upstreams.get(upstream)?.[0];
+      return server ? hostPort(server).host : undefined;
     };
     expect(serviceOf('/')).toBe('frontend');
     expect(serviceOf('/socket.io/')).toBe('metric-broadcaster');
@@ -320,11 +348,7 @@ describe('nginx template', () => {
   it.skipIf(spawnSync('envsubst', ['--version'], { stdio: 'ignore' }).status !== 0)(
     'renders exactly as envsubst with the explicit variable list (what the nginx image does)',
     () => {
-      const vars = {
-        NGINX_LISTEN: '8080',
-        FRONTEND_UPSTREAM: 'frontend:3000',
-        BROADCASTER_UPSTREAM: 'b:3002',
-      };
+      const vars = nginxEnv as Record<(typeof TEMPLATE_VARIABLES)[number], string>;
       const run = spawnSync('envsubst', [TEMPLATE_VARIABLES.map((v) => `\${${v}}`).join(' ')], {
         input: template,
         encoding: 'utf8',
@@ -344,12 +368,47 @@ describe('nginx template', () => {
         dir,
         listen: '127.0.0.1:8080',
         frontendUpstream: '127.0.0.1:3000',
-        broadcasterUpstream: '127.0.0.1:3002',
+        broadcasterUpstream: ['127.0.0.1:3002', '127.0.0.1:3003', '127.0.0.1:3004'],
       });
       expect(testNginxConfig(dir)).toMatch(/syntax is ok/);
+      const rendered = parseNginxTemplate(readFileSync(join(dir, 'default.conf'), 'utf8'));
+      expect(rendered.upstreams.get('broadcaster')).toEqual([
+        '127.0.0.1:3002',
+        '127.0.0.1:3003',
+        '127.0.0.1:3004',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('balances broadcaster replicas by least connections and retries a refused handshake on the next', () => {
+    const upstream = /upstream broadcaster \{([\s\S]*?)\n\}/.exec(template)![1]!;
+    expect(upstream).toMatch(/^\s*least_conn;/m);
+    expect(upstream).toMatch(/^\s*zone broadcaster \d+k;/m);
+    const socketIo = /location \/socket\.io\/ \{([\s\S]*?)\n {4}\}/.exec(template)![1]!;
+    expect(socketIo).toMatch(/proxy_next_upstream error timeout;/);
+    expect(socketIo).toMatch(/proxy_connect_timeout \d+s;/);
+  });
+
+  it('follows compose replicas: every upstream server re-resolved through Docker DNS, in a zone', () => {
+    // nginx >= 1.27.3 resolves `server … resolve` at run time (before, only nginx Plus did).
+    const [major, minor, patch] = /^nginx:(\d+)\.(\d+)\.(\d+)/
+      .exec(compose.services.nginx!.image!)!
+      .slice(1)
+      .map(Number) as [number, number, number];
+    expect(major * 1e6 + minor * 1e3 + patch).toBeGreaterThanOrEqual(1_027_003);
+    expect(nginxEnv.NGINX_RESOLVER).toMatch(/^resolver 127\.0\.0\.11 valid=\d+s( ipv6=off)?;$/);
+    for (const upstream of composeNginx.upstreams.keys()) {
+      const block = new RegExp(`upstream ${upstream} \\{([\\s\\S]*?)\\n\\}`).exec(template)![1]!;
+      expect(block, `upstream ${upstream} has a zone`).toMatch(/^\s*zone \w+ \d+k;/m);
+    }
+    expect(nginxEnv.FRONTEND_UPSTREAM).toMatch(/^frontend:\d+ resolve$/);
+    expect(nginxEnv.BROADCASTER_SERVERS).toMatch(
+      /^server metric-broadcaster:\d+ resolve max_fails=1 fail_timeout=\d+s;$/,
+    );
+    // Locally the replicas are fixed loopback addresses: no resolver, no `resolve`.
+    expect(BROADCASTER_SERVER_PARAMS).not.toMatch(/resolve/);
   });
 
   it('gives the fallback ingress the same security headers', () => {
