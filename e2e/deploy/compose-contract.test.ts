@@ -12,9 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { DCLinter } from 'dclint';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { loadConfig as broadcasterConfig } from '../../metric-broadcaster/src/config.ts';
-import { loadConfig as frontendConfig } from '../../frontend/server/config.ts';
-import { loadConfig as generatorConfig } from '../../metric-generator/src/config.ts';
 import {
   BROADCASTER_SERVER_PARAMS,
   findNginx,
@@ -34,6 +31,7 @@ import {
   readmeConfigTable,
   type DockerStage,
 } from './parse.ts';
+import { defaultPort, load, NODE_SERVICES, variablesRead } from './service-config.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -69,42 +67,6 @@ const composeNginx = parseNginxTemplate(
 );
 const readmeTable = readmeConfigTable(read('README.md'));
 const isIgnored = dockerignore(read('.dockerignore'));
-
-type Loader = (env: Record<string, string | undefined>, randomSeed?: () => number) => unknown;
-
-/** The three Node services: where they live and how their configuration is read. */
-const NODE_SERVICES: Record<string, { load: Loader; readme: string; workspace: string }> = {
-  'metric-generator': { load: generatorConfig, readme: 'generator', workspace: 'metric-generator' },
-  'metric-broadcaster': {
-    load: broadcasterConfig,
-    readme: 'broadcaster',
-    workspace: 'metric-broadcaster',
-  },
-  frontend: { load: frontendConfig, readme: 'frontend', workspace: 'frontend' },
-};
-
-/** Runs a service's pure `loadConfig` (fixed seed, so two calls compare equal). */
-const load = (service: string, env: Record<string, string | undefined>) =>
-  NODE_SERVICES[service]!.load(env, () => 7);
-
-/** Every variable `loadConfig` looks up, recorded through a Proxy: no grepping of its source. */
-function variablesRead(service: string): string[] {
-  const seen = new Set<string>();
-  const env = new Proxy({} as Record<string, string | undefined>, {
-    get(_, key) {
-      if (typeof key === 'string') seen.add(key);
-      return undefined;
-    },
-    has(_, key) {
-      if (typeof key === 'string') seen.add(key);
-      return false;
-    },
-  });
-  load(service, env);
-  return [...seen].filter((name) => /^[A-Z][A-Z0-9_]*$/.test(name)).sort();
-}
-
-const defaultPort = (service: string) => (load(service, {}) as { port: number }).port;
 
 /** Compose's value for a variable, with `${NAME:-default}` resolved to its default. */
 function resolved(value: string): string {
