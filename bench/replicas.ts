@@ -51,6 +51,8 @@ const WARMUP_MS = 2_000;
 const MEASURE_MS = quick ? 5_000 : 8_000;
 const SEED = 2026;
 const CONNECT_DEADLINE_MS = 45_000;
+/** tsx start-up of a service on a loaded 2-core machine can take tens of seconds. */
+const START_TIMEOUT_MS = 120_000;
 /** Per process; nginx needs two per proxied client, so 9,000 clients is about its ceiling here. */
 const FILE_LIMIT = 20_000;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -100,11 +102,15 @@ async function runOnce(
 ): Promise<Run> {
   const broadcasters = await Promise.all(
     Array.from({ length: replicas }, () =>
-      startService('metric-broadcaster', {
-        PORT: '0',
-        GENERATOR_URL: generator.url,
-        LOG_LEVEL: 'info',
-      }),
+      startService(
+        'metric-broadcaster',
+        {
+          PORT: '0',
+          GENERATOR_URL: generator.url,
+          LOG_LEVEL: 'info',
+        },
+        { timeoutMs: START_TIMEOUT_MS },
+      ),
     ),
   );
   const port = await freePort();
@@ -252,13 +258,17 @@ async function main(): Promise<void> {
   console.log(
     "  (the template's limit_conn per address is lifted: every load client comes from 127.0.0.1)",
   );
-  const generator = await startService('metric-generator', {
-    PORT: '0',
-    SERVER_COUNT: String(SERVERS),
-    TICK_MS: '1000',
-    DB_PATH: ':memory:',
-    SEED: String(SEED),
-  });
+  const generator = await startService(
+    'metric-generator',
+    {
+      PORT: '0',
+      SERVER_COUNT: String(SERVERS),
+      TICK_MS: '1000',
+      DB_PATH: ':memory:',
+      SEED: String(SEED),
+    },
+    { timeoutMs: START_TIMEOUT_MS },
+  );
   const fork = () =>
     forkLoadClient(new URL('./lib/broadcaster-load-client.ts', import.meta.url), ROOT);
   const loaders = Array.from({ length: LOAD_PROCESSES }, fork);
