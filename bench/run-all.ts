@@ -1,13 +1,13 @@
 /**
- * `npm run bench [-- --full] [-- --only=generator,soak] [-- --summary-only] [-- --readme]`:
+ * `npm run bench [-- --full] [-- --only=generator,soak] [-- --summary-only] [-- --docs]`:
  * every benchmark in sequence, each as its own child process, then one Markdown summary.
  *
  * Default: the short variants (`--quick` for generator, broadcaster and frontend; the soak's
  * short default of about 1.5 minutes). `--full`: each bench's full run, and the 10-minute soak.
  * Each bench writes `bench/results/<name>.json`; this script reads them (whatever their run,
  * marking any not refreshed by this one) and writes `bench/results/summary.md`: the machine it
- * ran on and one table per bench. `--summary-only` skips the runs. `--readme` also puts the
- * summary into the README between the `bench-summary` markers of `## Performance`.
+ * ran on and one table per bench. `--summary-only` skips the runs. `--docs` also puts the
+ * summary into docs/performance.md between its `bench-summary` markers.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ const RESULTS = join(ROOT, 'bench/results');
 const argv = process.argv.slice(2);
 const full = argv.includes('--full');
 const summaryOnly = argv.includes('--summary-only');
-const toReadme = argv.includes('--readme');
+const toDocs = argv.includes('--docs');
 const only = argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -348,19 +348,19 @@ function summary(outcomes: Map<BenchName, RunOutcome>, startedAt: Date, writtenA
   return `${parts.join('\n\n')}\n`;
 }
 
-function intoReadme(markdown: string): void {
-  const path = join(ROOT, 'README.md');
-  const readme = readFileSync(path, 'utf8');
+function intoDocs(markdown: string): void {
+  const path = join(ROOT, 'docs/performance.md');
+  const doc = readFileSync(path, 'utf8');
   const start = '<!-- bench-summary:start -->';
   const end = '<!-- bench-summary:end -->';
-  const i = readme.indexOf(start);
-  const k = readme.indexOf(end);
+  const i = doc.indexOf(start);
+  const k = doc.indexOf(end);
   if (i < 0 || k < i) {
-    console.error(`README.md has no ${start} … ${end} block: not updated`);
+    console.error(`docs/performance.md has no ${start} … ${end} block: not updated`);
     return;
   }
-  writeFileSync(path, `${readme.slice(0, i + start.length)}\n${markdown}${readme.slice(k)}`);
-  console.log('README.md: Performance summary updated');
+  writeFileSync(path, `${doc.slice(0, i + start.length)}\n${markdown}${doc.slice(k)}`);
+  console.log('docs/performance.md: summary updated');
 }
 
 const startedAt = new Date();
@@ -374,7 +374,7 @@ if (!summaryOnly) {
 const markdown = summary(outcomes, startedAt, new Date());
 writeFileSync(join(RESULTS, 'summary.md'), markdown);
 console.log(`\n=== summary (bench/results/summary.md)\n\n${markdown}`);
-if (toReadme) intoReadme(markdown);
+if (toDocs) intoDocs(markdown);
 const failed = [...outcomes.values()].filter((o) => o.status === 'failed');
 for (const o of outcomes.values()) {
   console.log(

@@ -1,6 +1,6 @@
 /**
  * `npm start`: builds what is stale, then runs generator, broadcaster, frontend server and the
- * ingress as processes with the DESIGN env contract, streams their logs with a prefix, and stops
+ * ingress as processes with the configuration of docs/architecture.md, streams their logs with a prefix, and stops
  * them in order on Ctrl-C (a second Ctrl-C kills them at once).
  *
  * `npm run dev`: the same services under `tsx watch` and Vite's dev server (HMR) as the ingress.

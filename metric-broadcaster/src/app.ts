@@ -97,7 +97,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
   >(server, {
     path: SOCKET_PATH,
     serveClient: false,
-    // MEASURED.md: per-message deflate multiplies server CPU ~7x and latency ~10x here.
+    // Per-message deflate multiplies server CPU ~7x and latency ~10x (docs/performance.md).
     perMessageDeflate: false,
     httpCompression: false,
     maxHttpBufferSize: config.limits.maxMessageBytes,

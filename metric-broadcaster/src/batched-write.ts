@@ -58,7 +58,7 @@ function directSocket(conn: EngineConnection): TcpSocket | undefined {
 
 /**
  * Writes one client's messages of a tick with ONE TCP write. On this machine a socket write
- * costs 12–16 µs of CPU whatever its size (shared MEASURED.md), and it is most of what a tick
+ * costs 12–16 µs of CPU whatever its size (docs/performance.md), and it is most of what a tick
  * costs per client, so this is the broadcaster's hot path: shared frames are built once (the
  * fleet frame once per tick for every client), a client's own packet is framed into one buffer,
  * and they go to the TCP socket as they are, corked into one `writev`, without engine.io's per-packet objects, events and callbacks. When that

@@ -59,7 +59,7 @@ export interface FanoutOptions {
  * Room membership decides who gets what: for each emitted sample, the members of its room
  * `server:<id>` get it appended to their payload; then each client gets ONE `metrics` event
  * holding all of its samples of the tick, and, when it is in the `fleet` room, the fleet frame,
- * all in one TCP write. A socket write costs 12–16 µs whatever its size (shared MEASURED.md), so
+ * all in one TCP write. A socket write costs 12–16 µs whatever its size (docs/performance.md), so
  * writes, not bytes, are what this minimizes. The samples' JSON is relayed as the generator wrote
  * it; `socket.data.subs` guarantees each sample reaches a client at most once.
  */

@@ -29,7 +29,7 @@ const SAFE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * Splits a `GET /v1/latest` body into samples without `JSON.parse` when it has the layout the
- * generator guarantees (`/work/latest-contract.md`, README "metric-generator"):
+ * generator guarantees (docs/architecture.md, "`/v1/latest` body layout"):
  *
  * ```
  * {"tick":<ms>,"samples":[

@@ -29,7 +29,7 @@ describe('parseLatestBody', () => {
     expect(parseLatestBody(body([older])).samples[0]!.tick).toBe(T - 1000);
   });
 
-  it('falls back to JSON.parse for any other valid layout and re-serializes in DESIGN key order', () => {
+  it('falls back to JSON.parse for any other valid layout and re-serializes in Sample key order', () => {
     const compact = JSON.stringify({
       samples: [
         {

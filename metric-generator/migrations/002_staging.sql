@@ -1,4 +1,4 @@
--- Time-ordered staging for new samples (see src/staging.ts and the README's generator bench).
+-- Time-ordered staging for new samples (see src/fold.ts and docs/performance.md, "Generator bench").
 -- With `samples (server_id, ts)`, one row per server per tick lands on that server's own leaf
 -- page: once history builds up, every tick dirties one page per server (10,000 pages per commit
 -- at 10,000 servers). A tick is therefore appended to the ACTIVE staging table, keyed by

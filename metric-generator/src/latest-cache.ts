@@ -4,8 +4,8 @@ import { samplePrefixes, serializeTick, type SamplePrefixes } from './sample-byt
 
 /**
  * The last committed tick, kept in memory for `GET /v1/latest` and `/v1/servers/:id/latest`.
- * Each sample is serialized to JSON once, at commit, with keys in the order of the shared
- * DESIGN (`serverId` first), straight into the bytes of the full `/v1/latest` body (see
+ * Each sample is serialized to JSON once, at commit, with keys in the order of the `Sample`
+ * type (`serverId` first), straight into the bytes of the full `/v1/latest` body (see
  * sample-bytes.ts); answers for a subset of ids are assembled by copying byte ranges. Long-poll
  * waiters are released when the next tick commits, at their deadline, or at close.
  */
@@ -40,7 +40,7 @@ export interface LatestCache {
    * with `undefined` after `timeoutMs` or at close. `signal` aborts the wait (client gone).
    */
   waitForTick(after: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult>;
-  /** The `/v1/latest` body for `ids` (all servers when undefined), per the README layout. */
+  /** The `/v1/latest` body for `ids` (all servers when undefined), per the layout of docs/architecture.md. */
   body(latest: LatestTick, ids?: readonly string[]): Buffer;
   readonly waiting: number;
   /** Releases every waiter with `undefined`; later waits resolve at once with `undefined`. */

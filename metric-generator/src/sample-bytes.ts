@@ -2,7 +2,7 @@ import type { SampleColumns } from './simulation.js';
 
 /**
  * Serializes a tick's samples straight into one Buffer of JSON, the exact bytes that
- * `JSON.stringify` of each sample object (keys in DESIGN order) would give.
+ * `JSON.stringify` of each sample object (keys in `Sample` order) would give.
  *
  * Why bytes and not strings: building 100,000 template strings per tick, joining them and
  * encoding the result to UTF-8 for the socket cost ~450 ms a tick at 100,000 servers here (GC

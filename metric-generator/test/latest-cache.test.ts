@@ -20,7 +20,7 @@ function columns() {
 const TICK = Date.UTC(2026, 10, 22, 5, 0, 1);
 
 describe('latest cache', () => {
-  it('lays out the body one sample per line, serverId first, as the README guarantees', () => {
+  it('lays out the body one sample per line, serverId first, as docs/architecture.md guarantees', () => {
     const cache = createLatestCache();
     const latest = cache.publish(TICK, servers, columns(), servers.length);
     const body = cache.body(latest).toString();

@@ -10,7 +10,7 @@ import {
 const TICK = Date.UTC(2026, 10, 22, 5, 0, 1);
 const KEYS = ['cpuPct', 'memPct', 'diskPct', 'netRxBps', 'netTxBps', 'load1'] as const;
 
-/** What the bytes must equal: JSON.stringify of each sample object, keys in DESIGN order. */
+/** What the bytes must equal: JSON.stringify of each sample object, keys in `Sample` order. */
 function reference(ids: readonly string[], c: SampleColumns, count: number): string {
   const timestamp = new Date(TICK).toISOString();
   const lines = ids.slice(0, count).map((serverId, i) =>

@@ -1,7 +1,7 @@
 import type { Sample } from './sample.js';
 import type { ServerInfo } from './http.js';
 
-/** socket.io event names (shared DESIGN "metric-broadcaster"). */
+/** socket.io event names (docs/architecture.md, "metric-broadcaster socket events"). */
 export const EVENTS = {
   servers: 'servers',
   status: 'status',

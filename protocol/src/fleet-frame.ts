@@ -4,7 +4,7 @@ import type { FleetFramePayload } from './events.js';
  * Fleet frame codec: the tick's cpuPct, memPct and diskPct of every server as three
  * columns of unsigned 16-bit fixed-point values (hundredths of a percent, 0–10000), in the
  * order of the `servers` list whose version the frame names. 6 bytes per server: at
- * 10,000 servers a frame is 60 KB (DESIGN asks for under 16 bytes per server).
+ * 10,000 servers a frame is 60 KB (the contract allows under 16 bytes per server; layout in docs/architecture.md).
  * `MISSING` marks a server with no sample in this tick (stale or just added).
  * Typed arrays use the platform byte order; every supported platform is little-endian.
  */

@@ -1,6 +1,6 @@
 import type { Sample } from './sample.js';
 
-/** Response shapes of the metric-generator HTTP API (shared DESIGN "metric-generator HTTP API"). */
+/** Response shapes of the metric-generator HTTP API (docs/architecture.md). */
 export interface ServerInfo {
   id: string;
 }

@@ -1,4 +1,4 @@
-/** One measurement of one server at one tick. See shared DESIGN "Sample". */
+/** One measurement of one server at one tick. See docs/architecture.md, "Sample". */
 export interface Sample {
   serverId: string;
   /** The tick this sample belongs to, ISO 8601 UTC, always on a multiple of TICK_MS. */

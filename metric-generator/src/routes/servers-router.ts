@@ -14,7 +14,7 @@ export interface ServersRouterDeps {
   latest: LatestCache;
 }
 
-/** Serializes a stored row exactly like the latest cache does (DESIGN key order). */
+/** Serializes a stored row exactly like the latest cache does (`Sample` key order). */
 export function rowJson(id: string, row: SampleRow): string {
   return (
     `{"serverId":${JSON.stringify(id)},"timestamp":"${new Date(row.ts).toISOString()}",` +
