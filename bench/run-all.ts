@@ -26,7 +26,7 @@ const only = argv
   ?.slice('--only='.length)
   .split(',');
 
-const BENCHES = ['generator', 'broadcaster', 'frontend', 'soak'] as const;
+const BENCHES = ['generator', 'broadcaster', 'replicas', 'frontend', 'soak'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 /** The flag each bench gets: short by default, full with `--full`. */
@@ -285,9 +285,46 @@ function soakSection(j: Json): string {
   return lines.join('\n\n');
 }
 
+function replicasSection(j: Json): string {
+  const rows = arr(j.runs).map((r) => [
+    num(r.replicas, 0),
+    `${num(r.connected, 0)} of ${num(r.clients, 0)}`,
+    arr(r.spread as unknown).join(' / '),
+    `${ms(at(r, 'freshnessMs.p50'))} / ${ms(at(r, 'freshnessMs.p99'))}`,
+    `${num(r.samplesPerSecond, 0)} of ${num(r.expectedSamplesPerSecond, 0)}`,
+    num(r.generatorRequestsPerTick, 2),
+    `${num(r.broadcasterCpuPct)} %`,
+    `${num(r.nginxCpuPct)} %`,
+    `${num(r.loadClientCpuPct)} %`,
+  ]);
+  const held = j.heldAtReference as Json | undefined;
+  return [
+    table(
+      [
+        'replicas',
+        'clients connected',
+        'per replica',
+        'freshness p50 / p99',
+        'samples/s',
+        'generator req/tick',
+        'broadcasters CPU',
+        'nginx CPU',
+        'load clients CPU',
+      ],
+      rows,
+    ),
+    held
+      ? `${num(held.replicas, 0)} replicas held ${num(held.clients, 0) === '0' ? 'none' : num(held.clients, 0)} clients at the freshness of ${String(held.reference)} (tried ${arr(held.tried as unknown).join(', ')}).`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
 const SECTIONS: Record<BenchName, { title: string; render: (j: Json) => string }> = {
   generator: { title: 'Generator', render: generatorSection },
   broadcaster: { title: 'Broadcaster', render: broadcasterSection },
+  replicas: { title: 'Broadcaster replicas behind nginx', render: replicasSection },
   frontend: { title: 'Frontend', render: frontendSection },
   soak: { title: 'Soak', render: soakSection },
 };
