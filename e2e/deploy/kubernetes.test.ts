@@ -126,7 +126,7 @@ describe('deploy/kubernetes manifests', () => {
     };
     expect([...kustomization.resources].sort()).toEqual(files);
     const images = objects
-      .flatMap((o) => (o as Workload).spec?.template?.spec?.containers ?? [])
+      .flatMap((o) => (o as unknown as Partial<Workload>).spec?.template?.spec?.containers ?? [])
       .map((c) => c.image.split(':')[0]!)
       .sort();
     expect(kustomization.images.map((i) => i.name).sort()).toEqual(images);
