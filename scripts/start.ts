@@ -21,6 +21,7 @@ import { formatLogLine, levelValue, LEVELS } from './lib/log-format.ts';
 import { findNginx } from './lib/nginx.ts';
 import { startStack, type RestartEvent, type Stack, type StackPartName } from './lib/stack.ts';
 import { planPorts, takenPorts } from './lib/start-ports.ts';
+import { startBalancer, type Balancer } from './lib/tcp-balancer.ts';
 import { startDevIngress, startPreviewIngress, type IngressHandle } from './lib/vite-ingress.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -189,19 +190,28 @@ async function main(): Promise<void> {
   }
 
   let ingress: IngressHandle | undefined;
+  // Without nginx, several replicas get a least-connections TCP balancer in front of them.
+  let balancer: Balancer | undefined;
+  let broadcasterUrl = stack.broadcaster.url;
+  if (ingressKind !== 'nginx' && plan.replicas > 1) {
+    balancer = await startBalancer(
+      stack.broadcasters.map((b) => ({ host: '127.0.0.1', port: b.port })),
+    );
+    broadcasterUrl = balancer.url;
+  }
   try {
     if (ingressKind === 'vite-preview') {
       ingress = await startPreviewIngress({
         host: '0.0.0.0',
         port: httpPort,
-        broadcasterUrl: stack.broadcaster.url,
+        broadcasterUrl,
         frontendUrl: stack.frontend!.url,
       });
     } else if (ingressKind === 'vite-dev') {
       ingress = await startDevIngress({
         host: '0.0.0.0',
         port: httpPort,
-        broadcasterUrl: stack.broadcaster.url,
+        broadcasterUrl,
       });
     }
   } catch (err) {
@@ -248,6 +258,7 @@ async function main(): Promise<void> {
     firstSignalAt = Date.now();
     say(`\n${signal}: stopping ingress, frontend, broadcaster, generator…`);
     await ingress?.close();
+    await balancer?.close();
     await stack.stop();
     say('stopped');
     process.exit(0);
@@ -268,6 +279,7 @@ async function main(): Promise<void> {
       stopping = true;
       say(`\n${LABELS[name]} exited (code ${code}, signal ${signal}); stopping the rest`);
       await ingress?.close();
+      await balancer?.close();
       await stack.stop();
       process.exit(1);
     });
