@@ -221,7 +221,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (name !== 'frontend') await waitForOk(`${proc.url}/healthz`, timeoutMs);
   };
 
-  const launchBroadcaster = async (replica: number): Promise<void> => {
+  /** Replica starts in flight: `stop()` waits for them, so none comes up after the stack is gone. */
+  const launching = new Set<Promise<unknown>>();
+
+  const launchBroadcaster = (replica: number): Promise<void> => {
+    const started = startBroadcasterProcess(replica);
+    launching.add(started);
+    void started.then(
+      () => launching.delete(started),
+      () => launching.delete(started),
+    );
+    return started;
+  };
+
+  const startBroadcasterProcess = async (replica: number): Promise<void> => {
     const proc = await startService('metric-broadcaster', envOf('metric-broadcaster', replica), {
       mode,
       timeoutMs,
@@ -329,6 +342,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stackStopping = true;
     for (const timer of restartTimers) clearTimeout(timer);
     restartTimers.clear();
+    await Promise.allSettled([...launching]);
     await stopPart('nginx');
     await Promise.all([stopPart('frontend'), stopPart('metric-broadcaster')]);
     await stopPart('metric-generator');
