@@ -8,8 +8,9 @@ export default mergeConfig(
   defineProject({
     test: {
       name: 'deploy',
-      include: ['deploy/**/*.test.ts'],
+      include: ['deploy/**/*.test.ts', 'security/**/*.test.ts'],
       testTimeout: 20_000,
+      hookTimeout: 60_000,
     },
   }),
 );

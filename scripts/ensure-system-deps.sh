@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives: chromium (Playwright) and nginx (ingress).
+# Installs the Debian packages the test suite drives: chromium (Playwright), nginx (ingress),
+# openssl (test certificates and apr1 htpasswd entries) and iproute2 (`ip netns` in the
+# exposure test).
 # Runs as root on Debian (CI, fresh machines); elsewhere it only says what to install.
 set -euo pipefail
 
@@ -7,6 +9,8 @@ missing=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

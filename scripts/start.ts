@@ -12,12 +12,20 @@
  * and the ports after it, all behind the ingress; one that dies is restarted with backoff.
  * GENERATOR_PORT (3001), FRONTEND_PORT (3000) move the other internal ports; every port is
  * checked free before anything starts (scripts/lib/start-ports.ts).
+ *
+ * Exposure (docs/security.md): the services listen on 127.0.0.1 only; the ingress on HTTP_BIND
+ * (all interfaces) : HTTP_PORT. INGRESS_AUTH_FILE locks it with basic auth (and a per-run
+ * INGRESS_SECRET keeps the broadcaster from being reached around it); INGRESS_TLS_CERT and
+ * INGRESS_TLS_KEY serve HTTPS on HTTPS_PORT (8443) and redirect HTTP_PORT there.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatLogLine, levelValue, LEVELS } from './lib/log-format.ts';
+import { readHtpasswd } from './lib/htpasswd.ts';
 import { findNginx } from './lib/nginx.ts';
 import { startStack, type RestartEvent, type Stack, type StackPartName } from './lib/stack.ts';
 import { planPorts, takenPorts } from './lib/start-ports.ts';
@@ -50,13 +58,58 @@ function fail(message: string): never {
 }
 
 // --- configuration this script itself reads --------------------------------------------------
+/** A port variable (empty counts as unset, as in the services' own configuration). */
+function portVar(name: string, fallback: string): number {
+  const text = process.env[name] || fallback;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    fail(`${name}: expected an integer 1–65535, got "${text}"`);
+  }
+  return port;
+}
+const httpPort = portVar('HTTP_PORT', '8080');
+const httpsPort = portVar('HTTPS_PORT', '8443');
+// Only the ingress listens beyond loopback; the services always bind 127.0.0.1 (stack.ts).
+const httpBind = process.env.HTTP_BIND || '0.0.0.0';
+if (isIP(httpBind) === 0) {
+  fail(`HTTP_BIND: expected an IP address such as 0.0.0.0 or 127.0.0.1, got "${httpBind}"`);
+}
+/** A file variable: unset, or a file this process can read. */
+function fileVar(name: string): string | undefined {
+  const path = process.env[name] || undefined;
+  if (path === undefined) return undefined;
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    fail(`${name}: expected a readable file, got "${path}"`);
+  }
+  return resolve(path);
+}
+const authFile = fileVar('INGRESS_AUTH_FILE');
+if (authFile) {
+  try {
+    readHtpasswd(authFile);
+  } catch (err) {
+    fail(`INGRESS_AUTH_FILE: ${(err as Error).message}`);
+  }
+}
+const tlsCert = fileVar('INGRESS_TLS_CERT');
+const tlsKey = fileVar('INGRESS_TLS_KEY');
+if (Boolean(tlsCert) !== Boolean(tlsKey)) {
+  fail('INGRESS_TLS_CERT and INGRESS_TLS_KEY go together: set both or neither');
+}
+if (tlsCert && httpsPort === httpPort) fail(`HTTPS_PORT: must differ from HTTP_PORT (${httpPort})`);
+const tls = tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey } : undefined;
+// One per run, unless given: nginx (or the fallback) adds it, the broadcaster requires it.
+const ingressSecret = authFile
+  ? process.env.INGRESS_SECRET || randomBytes(32).toString('hex')
+  : undefined;
 let plan: ReturnType<typeof planPorts>;
 try {
-  plan = planPorts(process.env, { frontend: !dev });
+  plan = planPorts(process.env, { frontend: !dev, https: Boolean(tls) });
 } catch (err) {
   fail((err as Error).message.split('\n').join('\nnpm start: '));
 }
-const httpPort = plan.http;
 const PORTS = {
   'metric-generator': plan.generator,
   'metric-broadcaster': plan.broadcaster,
@@ -144,6 +197,12 @@ async function main(): Promise<void> {
   const taken = await takenPorts(plan.uses);
   if (taken.length > 0) fail(taken.join('\nnpm start: '));
   if (!dev) buildIfStale();
+  if (dev && (authFile || tls)) {
+    fail(
+      'npm run dev serves through Vite’s dev server, which neither locks nor encrypts: ' +
+        'unset INGRESS_AUTH_FILE / INGRESS_TLS_* or use npm start',
+    );
+  }
   const nginxPath = dev || noNginx ? undefined : findNginx();
   const ingressKind = dev ? 'vite-dev' : nginxPath ? 'nginx' : 'vite-preview';
 
@@ -168,8 +227,10 @@ async function main(): Promise<void> {
       mode: dev ? 'watch' : 'dist',
       ingress: ingressKind === 'nginx' ? 'nginx' : 'none',
       frontend: !dev,
-      host: '0.0.0.0',
+      host: httpBind,
       port: httpPort,
+      serviceHost: '127.0.0.1',
+      security: { authFile, tls, httpsPort, secret: ingressSecret },
       dataDir: resolve(ROOT, '.run'),
       dbPath: process.env.DB_PATH ?? resolve(ROOT, 'data/metrics.db'),
       detached: true,
@@ -202,14 +263,15 @@ async function main(): Promise<void> {
   try {
     if (ingressKind === 'vite-preview') {
       ingress = await startPreviewIngress({
-        host: '0.0.0.0',
+        host: httpBind,
         port: httpPort,
         broadcasterUrl,
         frontendUrl: stack.frontend!.url,
+        security: { authFile, tls, httpsPort, secret: ingressSecret },
       });
     } else if (ingressKind === 'vite-dev') {
       ingress = await startDevIngress({
-        host: '0.0.0.0',
+        host: httpBind,
         port: httpPort,
         broadcasterUrl,
       });
@@ -219,7 +281,7 @@ async function main(): Promise<void> {
     fail(`could not start the ingress on port ${httpPort}: ${(err as Error).message}`);
   }
 
-  const url = `http://localhost:${httpPort}`;
+  const url = tls ? `https://localhost:${httpsPort}` : `http://localhost:${httpPort}`;
   say('');
   if (ingressKind === 'nginx') {
     say(`ingress: nginx (${nginxPath}), rendered from nginx/templates/default.conf.template`);
@@ -238,6 +300,10 @@ async function main(): Promise<void> {
       'ingress: Vite dev server with hot module reload (no CSP in dev); services under tsx watch',
     );
   }
+  say(
+    `exposed:   ${httpBind}:${httpPort}${tls ? ` (redirects to HTTPS), ${httpBind}:${httpsPort} (HTTPS)` : ''}` +
+      `; services on 127.0.0.1 only; ${authFile ? 'locked: basic auth from INGRESS_AUTH_FILE' : 'open: anyone who reaches the port sees the dashboard (INGRESS_AUTH_FILE locks it)'}`,
+  );
   say(`dashboard: ${url}   (Ctrl-C stops everything)`);
   say('');
 

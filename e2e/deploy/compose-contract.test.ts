@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BROADCASTER_SERVER_PARAMS,
   findNginx,
+  ingressSecurityVars,
   renderTemplate,
   templateHeaders,
   TEMPLATE_VARIABLES,
@@ -55,16 +56,30 @@ interface ComposeFile {
 }
 
 const COMPOSE_PATH = join(ROOT, 'docker-compose.yml');
+/** Sourced by the nginx image before it renders the template (access control and TLS). */
+const ENVSH = 'nginx/docker-entrypoint.d/15-ingress-security.envsh';
+/** The variables an envsh script exports (`export A B C`). */
+const envshExports = (text: string) =>
+  [...text.matchAll(/^export\s+(.+)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)).sort();
 const compose = parse(readFileSync(COMPOSE_PATH, 'utf8'), { merge: true }) as ComposeFile;
 const template = read('nginx/templates/default.conf.template');
 const nginxTemplate = parseNginxTemplate(template);
-/** The template as the nginx image renders it with compose's environment. */
-const composeNginx = parseNginxTemplate(
-  renderTemplate(
-    compose.services.nginx!.environment as Record<(typeof TEMPLATE_VARIABLES)[number], string>,
-    template,
+type TemplateVars = Record<(typeof TEMPLATE_VARIABLES)[number], string>;
+/**
+ * What the nginx image fills the template with: compose's environment, and the access-control
+ * variables its entrypoint script derives (here: all off).
+ */
+const composeTemplateVars = {
+  ...ingressSecurityVars(),
+  ...Object.fromEntries(
+    TEMPLATE_VARIABLES.flatMap((name) => {
+      const value = compose.services.nginx!.environment?.[name];
+      return value === undefined ? [] : [[name, value]];
+    }),
   ),
-);
+} as TemplateVars;
+/** The template as the nginx image renders it with compose's environment. */
+const composeNginx = parseNginxTemplate(renderTemplate(composeTemplateVars, template));
 const readmeTable = readmeConfigTable(read('README.md'));
 const isIgnored = dockerignore(read('.dockerignore'));
 
@@ -119,7 +134,7 @@ describe('docker-compose.yml', () => {
     },
   );
 
-  it('runs the three services and nginx, and only nginx publishes a port: HTTP_PORT, 8080', () => {
+  it('runs the three services and nginx, and only nginx publishes ports: HTTP_PORT, 8080 and HTTPS_PORT, 8443', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
       ['frontend', 'metric-broadcaster', 'metric-generator', 'nginx'].sort(),
     );
@@ -128,6 +143,7 @@ describe('docker-compose.yml', () => {
     }
     expect(compose.services.nginx!.ports).toEqual([
       `\${HTTP_PORT:-8080}:${compose.services.nginx!.environment!.NGINX_LISTEN}`,
+      `\${HTTPS_PORT:-8443}:${compose.services.nginx!.environment!.NGINX_TLS_LISTEN}`,
     ]);
   });
 
@@ -226,13 +242,32 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/** Variables the last stage of a service's Dockerfile sets with `ENV` (e.g. `HOST=0.0.0.0`). */
+function imageEnv(service: string): Record<string, string> {
+  const runtime = parseDockerfile(read(compose.services[service]!.build!.dockerfile)).stages.at(
+    -1,
+  )!;
+  const env: Record<string, string> = {};
+  for (const { keyword, args } of runtime.instructions) {
+    if (keyword !== 'ENV') continue;
+    for (const match of args.matchAll(/([A-Z_][A-Z0-9_]*)=(\S*)/g)) env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
 describe.each(Object.keys(NODE_SERVICES))('environment of %s', (service) => {
-  const environment = compose.services[service]!.environment ?? {};
+  const environment = { ...imageEnv(service), ...(compose.services[service]!.environment ?? {}) };
   const readme = NODE_SERVICES[service]!.readme;
 
-  it('passes every variable the service reads, and the README documents each one', () => {
+  it('listens on every interface in its image, where the compose network is the boundary', () => {
+    expect(imageEnv(service).HOST).toBe('0.0.0.0');
+    expect((load(service, {}) as { host: string }).host).toBe('127.0.0.1');
+  });
+
+  it('passes every variable the service reads (compose or the image), and the README documents each one', () => {
     const names = variablesRead(service);
     expect(names).toContain('PORT');
+    expect(names).toContain('HOST');
     expect(names).toContain('LOG_LEVEL');
     const documented = new Set([
       ...(readmeTable.get(readme) ?? []),
@@ -263,9 +298,27 @@ describe.each(Object.keys(NODE_SERVICES))('environment of %s', (service) => {
 describe('nginx template', () => {
   const nginxEnv = compose.services.nginx!.environment!;
 
-  it('reads exactly the variables compose gives the nginx image and the local runner fills', () => {
-    expect(nginxTemplate.variables).toEqual(Object.keys(nginxEnv).sort());
+  it('reads exactly the variables compose gives the nginx image (or its envsh derives) and the local runner fills', () => {
+    const derived = envshExports(read(ENVSH));
+    const given = Object.keys(nginxEnv).filter((name) => nginxTemplate.variables.includes(name));
+    expect([...new Set([...given, ...derived])].sort()).toEqual(nginxTemplate.variables);
     expect(nginxTemplate.variables).toEqual([...TEMPLATE_VARIABLES].sort());
+    // What compose gives nginx beyond the template's variables is read by the envsh.
+    for (const name of Object.keys(nginxEnv).filter((n) => !given.includes(n))) {
+      expect(read(ENVSH), `${name} read by ${ENVSH}`).toContain(`\${${name}`);
+    }
+  });
+
+  it('mounts the envsh where the image sources it, and the files it reads, /dev/null when unset', () => {
+    const volumes = compose.services.nginx!.volumes ?? [];
+    expect(volumes).toContain(`./${ENVSH}:/docker-entrypoint.d/15-ingress-security.envsh:ro`);
+    expect(volumes).toContain('${INGRESS_AUTH_FILE:-/dev/null}:/etc/nginx/ingress/htpasswd:ro');
+    expect(volumes).toContain('${INGRESS_TLS_CERT:-/dev/null}:/etc/nginx/ingress/tls.crt:ro');
+    expect(volumes).toContain('${INGRESS_TLS_KEY:-/dev/null}:/etc/nginx/ingress/tls.key:ro');
+    expect(compose.services.nginx!.environment!.INGRESS_SECRET).toBe('${INGRESS_SECRET:-}');
+    expect(compose.services['metric-broadcaster']!.environment!.INGRESS_SECRET).toBe(
+      '${INGRESS_SECRET:-}',
+    );
   });
 
   it('has upstreams that each name a compose service on its port', () => {
@@ -310,7 +363,16 @@ describe('nginx template', () => {
   it.skipIf(spawnSync('envsubst', ['--version'], { stdio: 'ignore' }).status !== 0)(
     'renders exactly as envsubst with the explicit variable list (what the nginx image does)',
     () => {
-      const vars = nginxEnv as Record<(typeof TEMPLATE_VARIABLES)[number], string>;
+      const vars = {
+        ...composeTemplateVars,
+        ...ingressSecurityVars({
+          authUserFile: '/etc/nginx/ingress/htpasswd',
+          tls: { cert: '/c.pem', key: '/k.pem' },
+          tlsListen: '8443',
+          httpsPort: 443,
+          secret: 's3cr3t',
+        }),
+      };
       const run = spawnSync('envsubst', [TEMPLATE_VARIABLES.map((v) => `\${${v}}`).join(' ')], {
         input: template,
         encoding: 'utf8',

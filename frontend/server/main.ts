@@ -30,4 +30,4 @@ try {
 
 const server = createServer(app);
 handleShutdown({ log, close: () => closeHttpServer(server) });
-await listen(server, { port: config.port, log });
+await listen(server, { port: config.port, host: config.host, log });

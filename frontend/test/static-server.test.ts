@@ -95,9 +95,13 @@ describe('static server', () => {
 });
 
 describe('static server config', () => {
-  it('defaults to port 3000 and level info', () => {
-    expect(loadConfig({})).toEqual({ port: 3000, logLevel: 'info' });
-    expect(loadConfig({ PORT: '0', LOG_LEVEL: 'debug' })).toEqual({ port: 0, logLevel: 'debug' });
+  it('defaults to port 3000 on loopback and level info', () => {
+    expect(loadConfig({})).toEqual({ port: 3000, host: '127.0.0.1', logLevel: 'info' });
+    expect(loadConfig({ PORT: '0', HOST: '::', LOG_LEVEL: 'debug' })).toEqual({
+      port: 0,
+      host: '::',
+      logLevel: 'debug',
+    });
   });
 
   it('names every bad variable at once', () => {

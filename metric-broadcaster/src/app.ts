@@ -23,6 +23,7 @@ import { createGeneratorClient, type GeneratorClient } from './generator-client.
 import { createRequestHandler } from './http-routes.js';
 import { createLatestFetcher } from './latest-fetcher.js';
 import { createMetrics, type BroadcasterMetrics } from './metrics.js';
+import { createIngressCheck } from './ingress-secret.js';
 import { isOriginAllowed } from './origin.js';
 import { createPollLoop, type PollLoop } from './poll-loop.js';
 import { defaultTiming } from './poller.js';
@@ -89,6 +90,7 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
   );
 
   const allowed = config.corsOrigins;
+  const cameThroughIngress = createIngressCheck(config.ingressSecret);
   const io: IoServer = new Server<
     ClientToServerEvents,
     ServerToClientEvents,
@@ -102,7 +104,10 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
     httpCompression: false,
     maxHttpBufferSize: config.limits.maxMessageBytes,
     allowRequest: (req, done) => {
-      if (isOriginAllowed(req.headers, allowed)) done(null, true);
+      if (!cameThroughIngress(req.headers)) {
+        metrics.rejectedEvents.inc({ reason: 'ingress' });
+        done('handshakes are accepted through the ingress only', false);
+      } else if (isOriginAllowed(req.headers, allowed)) done(null, true);
       else {
         metrics.rejectedEvents.inc({ reason: 'origin' });
         done('origin not allowed', false);

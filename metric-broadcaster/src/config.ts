@@ -1,7 +1,9 @@
 import {
   ConfigError,
+  DEFAULT_HOST,
   flag,
   integer,
+  listenHost,
   logLevel,
   parseEnv,
   type LogLevel,
@@ -28,6 +30,8 @@ export interface Limits {
 export interface Config {
   /** HTTP + socket.io port; 0 picks a free one. */
   port: number;
+  /** Address to listen on (`HOST`): loopback unless the image or launcher says otherwise. */
+  host: string;
   /** Base URL of metric-generator, without a trailing slash. */
   generatorUrl: string;
   /** Poll period per watched server; set it to the generator's `TICK_MS`. */
@@ -46,6 +50,11 @@ export interface Config {
    * engine.io. A kill switch for a fast path that relies on engine.io's and ws's internals.
    */
   directWrites: boolean;
+  /**
+   * `INGRESS_SECRET`: when set, only handshakes carrying it in `X-Ingress-Secret` (added by the
+   * ingress) are accepted, so a locked ingress cannot be walked around (`ingress-secret.ts`).
+   */
+  ingressSecret: string | undefined;
 }
 
 const httpUrl = z
@@ -83,9 +92,16 @@ const originList = z
     ),
   );
 
+/** Sent as an HTTP header value by nginx: visible ASCII only, long enough not to be guessed. */
+const ingressSecret = z
+  .string()
+  .trim()
+  .regex(/^[\x21-\x7e]{16,256}$/, '16–256 visible ASCII characters (e.g. openssl rand -hex 32)');
+
 /** One schema per variable: the schema's message says what was expected. */
 const VARS = {
   PORT: { schema: integer(0, 65_535, 'an integer 0–65535'), fallback: '3002' },
+  HOST: { schema: listenHost, fallback: DEFAULT_HOST },
   GENERATOR_URL: { schema: httpUrl, fallback: 'http://localhost:3001' },
   POLL_INTERVAL_MS: {
     schema: integer(100, 3_600_000, 'an integer 100–3600000 (milliseconds)'),
@@ -117,6 +133,7 @@ const VARS = {
     fallback: '1048576',
   },
   DIRECT_WRITES: { schema: flag, fallback: 'true' },
+  INGRESS_SECRET: { schema: ingressSecret, fallback: undefined },
 } as const;
 
 type VarName = keyof typeof VARS;
@@ -144,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   }
   return Object.freeze({
     port: v.PORT,
+    host: v.HOST,
     generatorUrl: v.GENERATOR_URL,
     pollIntervalMs: v.POLL_INTERVAL_MS,
     discoveryIntervalMs: v.DISCOVERY_INTERVAL_MS,
@@ -159,5 +177,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       slowClientBufferBytes: v.SLOW_CLIENT_BUFFER_BYTES,
     }),
     directWrites: v.DIRECT_WRITES,
+    ingressSecret: v.INGRESS_SECRET,
   });
 }

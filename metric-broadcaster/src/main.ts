@@ -13,6 +13,7 @@ handleShutdown({ log, close: () => app.close() });
 await app.start();
 await listen(app.server, {
   port: config.port,
+  host: config.host,
   log,
   onListening: () => ({ generatorUrl: config.generatorUrl }),
 });

@@ -99,7 +99,7 @@ export function createMetrics(sources: MetricsSources): BroadcasterMetrics {
   });
   const rejectedEvents = new Counter({
     name: 'broadcaster_rejected_events_total',
-    help: 'Client events refused, by reason (invalid, rate_limited, too_many, unknown)',
+    help: 'Client events and handshakes refused, by reason (invalid, rate_limited, too_many, unknown, origin, ingress)',
     labelNames: ['reason'] as const,
     registers: [registry],
   });

@@ -6,6 +6,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       port: 3002,
+      host: '127.0.0.1',
       generatorUrl: 'http://localhost:3001',
       pollIntervalMs: 1000,
       discoveryIntervalMs: 5000,

@@ -1,4 +1,12 @@
-import { flag, integer, logLevel, parseEnv, type LogLevel } from '@metrics/service-kit';
+import {
+  DEFAULT_HOST,
+  flag,
+  integer,
+  listenHost,
+  logLevel,
+  parseEnv,
+  type LogLevel,
+} from '@metrics/service-kit';
 import { z } from 'zod';
 
 export { ConfigError, LOG_LEVELS, type LogLevel } from '@metrics/service-kit';
@@ -8,6 +16,8 @@ export const SERVER_COUNT_MAX = 100_000;
 export interface Config {
   /** HTTP port; 0 picks a free one. */
   port: number;
+  /** Address to listen on (`HOST`): loopback unless the image or launcher says otherwise. */
+  host: string;
   /** Simulated servers `server-1` … `server-N`. */
   serverCount: number;
   /** Sampling period; ticks fall on wall-clock multiples of it. */
@@ -29,6 +39,7 @@ const fmt = (n: number) => n.toLocaleString('en-US').replace(/,/g, '');
 /** One schema per variable: `expected` is what the error message says was expected. */
 const VARS = {
   PORT: { schema: integer(0, 65_535, 'an integer 0–65535'), fallback: '3001' },
+  HOST: { schema: listenHost, fallback: DEFAULT_HOST },
   SERVER_COUNT: {
     schema: integer(1, SERVER_COUNT_MAX, `an integer 1–${fmt(SERVER_COUNT_MAX)}`),
     fallback: '5',
@@ -62,6 +73,7 @@ export function loadConfig(
   const v = parseEnv(VARS, env);
   return Object.freeze({
     port: v.PORT,
+    host: v.HOST,
     serverCount: v.SERVER_COUNT,
     tickMs: v.TICK_MS,
     dbPath: v.DB_PATH,

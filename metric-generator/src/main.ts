@@ -33,6 +33,7 @@ handleShutdown({
 
 await listen(server, {
   port: config.port,
+  host: config.host,
   log,
   cleanup: () => app.close(),
   onListening: () => {

@@ -16,6 +16,7 @@ describe('loadConfig', () => {
     const config = loadConfig({}, () => 7);
     expect(config).toEqual({
       port: 3001,
+      host: '127.0.0.1',
       serverCount: 5,
       tickMs: 1000,
       dbPath: './data/metrics.db',
@@ -50,6 +51,13 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       includeHost: true,
     });
+  });
+
+  it('listens on loopback unless HOST says otherwise, and refuses a HOST that is no address', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(problemsOf({ HOST: 'everywhere' })).toEqual([
+      'HOST: expected an IP address to listen on, such as 127.0.0.1 (loopback only) or 0.0.0.0 (every interface), got "everywhere"',
+    ]);
   });
 
   it('treats an empty variable as unset', () => {

@@ -8,13 +8,18 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   accessSync,
   chmodSync,
+  chownSync,
   constants,
+  copyFileSync,
   existsSync,
   mkdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exitOf, splitLines, stopper, type ExitResult } from './child-process.ts';
 
@@ -28,8 +33,92 @@ export const TEMPLATE_VARIABLES = [
   'NGINX_RESOLVER',
   'FRONTEND_UPSTREAM',
   'BROADCASTER_SERVERS',
+  ...(['INGRESS_AUTH', 'INGRESS_AUTH_USER_FILE', 'INGRESS_TLS', 'INGRESS_SECRET'] as const),
 ] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
+
+// ---- access control and TLS (issue 16; docs/security.md) ------------------------------------
+
+/** The realm browsers show in their login prompt. */
+export const AUTH_REALM = 'Metrics dashboard';
+/** `Strict-Transport-Security` the ingress sends over HTTPS (two years, as hstspreload asks). */
+export const HSTS = 'max-age=63072000';
+
+/** What turns the ingress's lock and TLS on; everything absent leaves it open on plain HTTP. */
+export interface IngressSecurity {
+  /** htpasswd file (apr1, bcrypt entries) as nginx reads it: basic auth on all but /healthz. */
+  authUserFile?: string;
+  /** Certificate chain and key (PEM): HTTPS on `tlsListen`, plain HTTP redirects to it. */
+  tls?: { cert: string; key: string };
+  /** `port` or `address:port` of the HTTPS listener (with `tls`). */
+  tlsListen?: string;
+  /** The HTTPS port browsers are redirected to (what is published, with `tls`). */
+  httpsPort?: number;
+  /** Added as `X-Ingress-Secret` to proxied `/socket.io/` requests; the broadcaster checks it. */
+  secret?: string;
+}
+
+/**
+ * The template's access-control and TLS variables. The container derives the same values in
+ * nginx/docker-entrypoint.d/15-ingress-security.envsh (a contract test runs both).
+ */
+export function ingressSecurityVars(
+  security: IngressSecurity = {},
+): Record<'INGRESS_AUTH' | 'INGRESS_AUTH_USER_FILE' | 'INGRESS_TLS' | 'INGRESS_SECRET', string> {
+  const { authUserFile, tls } = security;
+  let tlsDirectives = '# TLS off: no certificate given';
+  if (tls) {
+    if (!security.tlsListen || !security.httpsPort) {
+      throw new Error('TLS needs tlsListen and httpsPort');
+    }
+    tlsDirectives =
+      `listen ${security.tlsListen} ssl http2; ` +
+      `ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key}; ` +
+      `add_header Strict-Transport-Security "${HSTS}" always; ` +
+      `if ($ingress_plain_http) { return 301 https://$host:${security.httpsPort}$request_uri; }`;
+  }
+  return {
+    INGRESS_AUTH: authUserFile ? AUTH_REALM : 'off',
+    INGRESS_AUTH_USER_FILE: authUserFile ?? '/dev/null',
+    INGRESS_TLS: tlsDirectives,
+    INGRESS_SECRET: security.secret ?? '',
+  };
+}
+
+/**
+ * Where nginx's workers read the htpasswd copy of the prefix `dir`: a directory of its own under
+ * the system's temporary directory, because workers read the file on every request and, when
+ * nginx starts as root, run as `nobody`, who cannot pass through a user's home or a 0700
+ * temporary directory (where the prefix and the user's file may well be). Removed when nginx
+ * exits (`startNginx`); `removeAuthCopy` for a config that was only tested.
+ */
+export function authCopyDir(dir: string): string {
+  const id = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
+  return join(tmpdir(), `metrics-ingress-auth-${id}`);
+}
+
+export function removeAuthCopy(dir: string): void {
+  rmSync(authCopyDir(dir), { recursive: true, force: true });
+}
+
+/** Copies the htpasswd file where the workers, and only they, can read it (see `authCopyDir`). */
+function workerReadableCopy(source: string, dir: string): string {
+  const copyDir = authCopyDir(dir);
+  mkdirSync(copyDir, { recursive: true, mode: 0o711 });
+  chmodSync(copyDir, 0o711);
+  const copy = join(copyDir, 'htpasswd');
+  rmSync(copy, { force: true });
+  copyFileSync(source, copy);
+  chmodSync(copy, 0o600);
+  if (process.getuid?.() === 0) {
+    const id = (flag: string) =>
+      Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
+    const [uid, gid] = [id('-u'), id('-g')];
+    if (Number.isInteger(uid) && Number.isInteger(gid)) chownSync(copy, uid, gid);
+  }
+  return copy;
+}
+// ---- end of access control and TLS ------------------------------------------------------------
 
 /**
  * Passive health of each local broadcaster replica: none (`max_fails=0`). On loopback a replica
@@ -117,6 +206,8 @@ export interface NginxConfigOptions {
    * of load clients all come from 127.0.0.1; throws if the template has no such line.
    */
   connectionsPerAddress?: number;
+  /** Basic auth, TLS and the broadcaster's secret (issue 16); absent: open, plain HTTP. */
+  security?: Omit<IngressSecurity, 'authUserFile'> & { authFile?: string };
 }
 
 /**
@@ -129,6 +220,7 @@ export function writeNginxConfig(options: NginxConfigOptions): string {
   mkdirSync(join(dir, 'temp'), { recursive: true });
   // Workers run as `nobody` when nginx starts as root: they must be able to reach the temp paths.
   chmodSync(dir, 0o755);
+  const { authFile, ...security } = options.security ?? {};
   let rendered = renderTemplate({
     NGINX_LISTEN: options.listen,
     // Loopback addresses only: nothing to resolve at run time.
@@ -139,6 +231,10 @@ export function writeNginxConfig(options: NginxConfigOptions): string {
         ? [options.broadcasterUpstream]
         : options.broadcasterUpstream,
     ),
+    ...ingressSecurityVars({
+      ...security,
+      authUserFile: authFile ? workerReadableCopy(authFile, dir) : undefined,
+    }),
   });
   if (options.connectionsPerAddress !== undefined) {
     const limit = /^(\s*limit_conn ingress_conn_per_ip )\d+;/m;
@@ -196,6 +292,8 @@ export interface NginxProcess {
   dir: string;
   port: number;
   url: string;
+  /** With TLS: `https://<probe host>:<httpsPort>`, where plain HTTP redirects to. */
+  httpsUrl: string | undefined;
   pid: number;
   child: ChildProcess;
   output: string[];
@@ -227,6 +325,7 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxProce
   });
   const output: string[] = [];
   const exited = exitOf(child);
+  if (options.security?.authFile) void exited.then(() => removeAuthCopy(options.dir));
   for (const stream of [child.stdout!, child.stderr!]) {
     splitLines(stream, (line) => {
       output.push(line);
@@ -268,6 +367,9 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxProce
     dir: options.dir,
     port: options.port,
     url,
+    httpsUrl: options.security?.tls
+      ? `https://${options.probeHost ?? '127.0.0.1'}:${options.security.httpsPort}`
+      : undefined,
     pid: child.pid!,
     child,
     output,

@@ -8,6 +8,7 @@
  * run as several replicas (`broadcasterReplicas`), all behind nginx's one upstream; with
  * `superviseBroadcasters` a replica that exits by itself is started again with backoff.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
@@ -55,6 +56,13 @@ export interface StackOptions {
   host?: string;
   /** nginx port; 0 or absent picks a free one. */
   port?: number;
+  /**
+   * Address every service listens on (`HOST`, default 127.0.0.1): only the ingress is meant to
+   * be reached from elsewhere.
+   */
+  serviceHost?: string;
+  /** Lock and TLS of the ingress (issue 16; docs/security.md). */
+  security?: StackSecurity;
   /** `source` runs main.ts through tsx (tests); `dist` the compiled build; `watch` tsx watch. */
   mode?: ServiceMode;
   /** Put each service in its own process group (see `StartOptions.detached`). */
@@ -87,9 +95,28 @@ export interface RestartEvent {
   error?: string;
 }
 
+export interface StackSecurity {
+  /** htpasswd file: basic auth on every path but /healthz. */
+  authFile?: string;
+  /** PEM certificate chain and key: HTTPS on `httpsPort`, plain HTTP redirects there. */
+  tls?: { cert: string; key: string };
+  /** HTTPS port (with `tls`); 0 or absent picks a free one. */
+  httpsPort?: number;
+  /**
+   * What nginx adds as `X-Ingress-Secret` and the broadcaster requires (`INGRESS_SECRET`).
+   * Default with `authFile`: a fresh random one per stack, so the lock cannot be walked around
+   * by connecting to the broadcaster directly.
+   */
+  secret?: string;
+}
+
 export interface Stack {
-  /** The ingress, e.g. `http://127.0.0.1:41234`: what a browser opens. */
+  /** The ingress, e.g. `http://127.0.0.1:41234`: what a browser opens (redirects with TLS). */
   readonly url: string;
+  /** With TLS: the ingress's HTTPS address, e.g. `https://127.0.0.1:41235`. */
+  readonly httpsUrl: string | undefined;
+  /** The broadcaster's `INGRESS_SECRET` (undefined: it accepts every handshake). */
+  readonly ingressSecret: string | undefined;
   readonly serverCount: number;
   /** The current process of each part (a new object after a restart). */
   readonly generator: ServiceProcess;
@@ -155,6 +182,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const ownsDir = !options.dataDir;
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'metrics-stack-'));
   const withFrontend = options.frontend !== false;
+  const security = options.security ?? {};
+  const ingressSecret =
+    security.secret ?? (security.authFile ? randomBytes(32).toString('hex') : undefined);
   if (!withFrontend && options.ingress !== 'none') {
     throw new Error('nginx needs the frontend server: use frontend: false only with ingress: none');
   }
@@ -186,12 +216,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const envOf = (name: ServiceName, replica = 0): Env => {
     const extra = options.env?.[name] ?? {};
     const bound = name === 'metric-broadcaster' ? broadcasterPorts[replica] : ports[name];
-    const base: Env = { PORT: '0' };
+    const base: Env = { PORT: '0', HOST: options.serviceHost ?? '127.0.0.1' };
     if (name === 'metric-generator') {
       base.SERVER_COUNT = String(serverCount);
       base.DB_PATH = options.dbPath ?? join(dir, 'metrics.db');
     }
-    if (name === 'metric-broadcaster') base.GENERATOR_URL = parts['metric-generator']?.url;
+    if (name === 'metric-broadcaster') {
+      base.GENERATOR_URL = parts['metric-generator']?.url;
+      if (ingressSecret) base.INGRESS_SECRET = ingressSecret;
+    }
     // An explicit PORT applies to the first start (replica i: PORT + i); a restart must come
     // back on the bound port.
     const firstPort =
@@ -293,11 +326,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     restartTimers.add(timer);
   };
 
+  let httpsPort: number | undefined;
   const launchNginx = async (): Promise<NginxProcess> => {
     const explicit = ports.nginx ?? options.port ?? 0;
+    const explicitHttps = httpsPort ?? security.httpsPort ?? 0;
     // A free port can be taken between the probe and nginx's bind: try a few fresh ones.
     for (let attempt = 1; ; attempt++) {
       const port = explicit || (await freePort(host));
+      const tlsPort = security.tls ? explicitHttps || (await freePort(host)) : undefined;
       try {
         nginx = await startNginx({
           dir: join(dir, 'nginx'),
@@ -307,15 +343,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           frontendUpstream: `127.0.0.1:${parts.frontend!.port}`,
           broadcasterUpstream: broadcasterPorts.map((port) => `127.0.0.1:${port}`),
           accessLog: options.accessLog,
+          security: {
+            authFile: security.authFile,
+            tls: security.tls,
+            tlsListen: tlsPort ? `${host}:${tlsPort}` : undefined,
+            httpsPort: tlsPort,
+            secret: ingressSecret,
+          },
           timeoutMs,
           detached: options.detached,
           onLine: options.onLine ? (line) => options.onLine!('nginx', line) : undefined,
         });
         ports.nginx = port;
+        httpsPort = tlsPort;
         return nginx;
       } catch (err) {
         const inUse = /Address already in use/.test((err as Error).message);
-        if (!inUse || explicit || attempt >= 3) throw err;
+        if (!inUse || (explicit && (explicitHttps || !security.tls)) || attempt >= 3) throw err;
       }
     }
   };
@@ -394,6 +438,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (!nginx) throw new Error('this stack was started without an ingress');
       return nginx.url;
     },
+    get httpsUrl() {
+      return nginx?.httpsUrl;
+    },
+    ingressSecret,
     serverCount,
     get generator() {
       return parts['metric-generator']!;

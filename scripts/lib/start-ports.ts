@@ -34,6 +34,7 @@ const PORT_VARS = {
   BROADCASTER_PORT: 3002,
   FRONTEND_PORT: 3000,
   HTTP_PORT: 8080,
+  HTTPS_PORT: 8443,
 } as const;
 
 function integer(
@@ -44,7 +45,8 @@ function integer(
   max: number,
   problems: string[],
 ): number {
-  const text = env[name] ?? String(fallback);
+  // Empty counts as unset, as in the services' own configuration.
+  const text = env[name] || String(fallback);
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
     problems.push(`${name}: expected an integer ${min}–${max}, got "${text}"`);
@@ -59,7 +61,7 @@ function integer(
  */
 export function planPorts(
   env: Record<string, string | undefined>,
-  { frontend = true }: { frontend?: boolean } = {},
+  { frontend = true, https = false }: { frontend?: boolean; https?: boolean } = {},
 ): StartPorts {
   const problems: string[] = [];
   const replicas = integer(env, 'BROADCASTER_REPLICAS', 1, 1, MAX_BROADCASTER_REPLICAS, problems);
@@ -74,6 +76,9 @@ export function planPorts(
   );
   const front = integer(env, 'FRONTEND_PORT', PORT_VARS.FRONTEND_PORT, 1, 65535, problems);
   const http = integer(env, 'HTTP_PORT', PORT_VARS.HTTP_PORT, 1, 65535, problems);
+  const httpsPort = https
+    ? integer(env, 'HTTPS_PORT', PORT_VARS.HTTPS_PORT, 1, 65535, problems)
+    : undefined;
 
   const uses: PortUse[] = [
     { port: generator, what: 'generator', variable: 'GENERATOR_PORT' },
@@ -84,6 +89,9 @@ export function planPorts(
     })),
     ...(frontend ? [{ port: front, what: 'frontend', variable: 'FRONTEND_PORT' }] : []),
     { port: http, what: 'ingress', variable: 'HTTP_PORT' },
+    ...(httpsPort !== undefined
+      ? [{ port: httpsPort, what: 'ingress (HTTPS)', variable: 'HTTPS_PORT' }]
+      : []),
   ];
   const seen = new Map<number, PortUse>();
   for (const use of uses) {

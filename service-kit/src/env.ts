@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** pino's levels, as `LOG_LEVEL` accepts them. */
@@ -32,6 +33,26 @@ export const integer = (min: number, max: number, expected: string) =>
 export const flag = z
   .enum(['true', 'false', '1', '0'], 'true or false')
   .transform((v) => v === 'true' || v === '1');
+
+/**
+ * `HOST`: the address a service listens on, an IPv4 or IPv6 address (`127.0.0.1`, `0.0.0.0`,
+ * `::1`, `::`) or `localhost`. Hostnames other than `localhost` are refused: a name that
+ * resolves to several addresses would bind only the first, which is rarely what was meant.
+ */
+export const listenHost = z
+  .string()
+  .trim()
+  .refine(
+    (v) => v === 'localhost' || isIP(v) !== 0,
+    'an IP address to listen on, such as 127.0.0.1 (loopback only) or 0.0.0.0 (every interface)',
+  );
+
+/**
+ * Where a service listens when `HOST` is unset: loopback, so a service started on its own is
+ * reachable from this machine only. The container images set `HOST=0.0.0.0`, where the compose
+ * network is the boundary; only the ingress listens beyond loopback under `npm start`.
+ */
+export const DEFAULT_HOST = '127.0.0.1';
 
 /** `LOG_LEVEL`: one of pino's levels. */
 export const logLevel = z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`);

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 export interface ListenOptions {
   /** 0 picks a free port; the one bound is logged and returned. */
   port: number;
+  /** Address to bind (`HOST`); default all interfaces, as `server.listen(port)` does. */
+  host?: string;
   log: Logger;
   /** Runs once the port is bound, before `listening` is logged; returns more fields for it. */
   onListening?: (port: number) => Record<string, unknown> | void;
@@ -13,31 +15,32 @@ export interface ListenOptions {
 }
 
 /**
- * Listens, then logs `{ port, ... } listening`: the line every launcher waits for
+ * Listens, then logs `{ port, host, ... } listening`: the line every launcher waits for
  * (scripts/lib/service-process.ts). A port that cannot be bound (EADDRINUSE, EACCES) is logged
  * as fatal `cannot listen` and the process exits 1 after `cleanup`.
  */
 export async function listen(
   server: Server,
-  { port, log, onListening, cleanup, exit = (code) => process.exit(code) }: ListenOptions,
+  { port, host, log, onListening, cleanup, exit = (code) => process.exit(code) }: ListenOptions,
 ): Promise<number> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, () => {
+      server.listen(port, host, () => {
         server.off('error', reject);
         resolve();
       });
     });
   } catch (err) {
-    log.fatal({ err, port }, 'cannot listen');
+    log.fatal({ err, port, host }, 'cannot listen');
     await cleanup?.().catch(() => undefined);
     exit(1);
     throw err;
   }
   const address = server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
-  log.info({ port: bound, ...onListening?.(bound) }, 'listening');
+  const boundHost = typeof address === 'object' && address ? address.address : host;
+  log.info({ port: bound, host: boundHost, ...onListening?.(bound) }, 'listening');
   return bound;
 }
 

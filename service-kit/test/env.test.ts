@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, integer, logLevel, parseEnv } from '../src/env.js';
+import { ConfigError, integer, listenHost, logLevel, parseEnv } from '../src/env.js';
 
 const VARS = {
   PORT: { schema: integer(0, 65_535, 'an integer 0–65535'), fallback: '3000' },
@@ -85,5 +85,21 @@ describe('ConfigError', () => {
     const err = new ConfigError(['A: x'], 'bad: A: x');
     expect(err.message).toBe('bad: A: x');
     expect(err.problems).toEqual(['A: x']);
+  });
+});
+
+describe('listenHost', () => {
+  it.each(['127.0.0.1', '0.0.0.0', '::1', '::', 'localhost', ' 10.0.0.5 '])('accepts %j', (v) => {
+    expect(listenHost.safeParse(v).success).toBe(true);
+  });
+
+  it.each(['', 'example.com', '127.0.0.256', '0.0.0.0:80', 'any'])('refuses %j', (v) => {
+    expect(listenHost.safeParse(v).success).toBe(false);
+  });
+
+  it('says what was expected', () => {
+    expect(() =>
+      parseEnv({ HOST: { schema: listenHost, fallback: '127.0.0.1' } }, { HOST: 'x' }),
+    ).toThrow(/HOST: expected an IP address to listen on, such as 127.0.0.1/);
   });
 });

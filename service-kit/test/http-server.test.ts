@@ -49,6 +49,20 @@ describe('listen', () => {
     expect(entries).toMatchObject([{ msg: 'listening', port, seen: port }]);
   });
 
+  it('binds the given host only, and logs the address it is bound to', async () => {
+    const { log, entries } = memoryLog();
+    const s = server();
+    const port = await listen(s, { port: 0, host: '127.0.0.1', log });
+    expect(s.address()).toMatchObject({ address: '127.0.0.1', port });
+    expect(entries).toMatchObject([{ msg: 'listening', port, host: '127.0.0.1' }]);
+  });
+
+  it('binds every interface when no host is given', async () => {
+    const s = server();
+    await listen(s, { port: 0, log: pino({ level: 'silent' }) });
+    expect(['::', '0.0.0.0']).toContain((s.address() as AddressInfo).address);
+  });
+
   it('logs cannot listen, cleans up and exits 1 when the port is taken', async () => {
     const taken = await listen(server(), { port: 0, log: pino({ level: 'silent' }) });
     const { log, entries } = memoryLog();
