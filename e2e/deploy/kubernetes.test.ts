@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { interpolation } from './parse.ts';
+import { interpolation, parseDockerfile } from './parse.ts';
 import { defaultPort, load, NODE_SERVICES, variablesRead } from './service-config.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -82,6 +82,20 @@ const find = <T extends K8sObject>(kind: string, name: string): T => {
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), {
   merge: true,
 }) as { services: Record<string, { environment?: Record<string, string> }> };
+
+/** Variables the last stage of a service's Dockerfile sets with `ENV`. */
+function imageEnv(service: string): Record<string, string> {
+  const dockerfile = readFileSync(
+    join(ROOT, NODE_SERVICES[service]!.workspace, 'Dockerfile'),
+    'utf8',
+  );
+  const env: Record<string, string> = {};
+  for (const { keyword, args } of parseDockerfile(dockerfile).stages.at(-1)!.instructions) {
+    if (keyword !== 'ENV') continue;
+    for (const match of args.matchAll(/([A-Z_][A-Z0-9_]*)=(\S*)/g)) env[match[1]!] = match[2]!;
+  }
+  return env;
+}
 
 /** The kubernetes-models class of an object: `kubernetes-models/<group>/<version>/<Kind>`. */
 async function modelOf(apiVersion: string, kind: string) {
@@ -163,17 +177,28 @@ describe.each(Object.keys(NODE_SERVICES))('kubernetes %s', (service) => {
   const pod = workload.spec.template;
   const container = pod.spec.containers.find((c) => c.name === service)!;
   const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? '']));
+  /** What the container runs with: its image's `ENV` (e.g. `HOST=0.0.0.0`), then the manifest's. */
+  const effective = { ...imageEnv(service), ...env };
   const port = defaultPort(service);
 
-  it('passes every variable the service reads, with compose’s defaults, and the env is valid', () => {
-    expect(Object.keys(env).sort()).toEqual(variablesRead(service));
+  it('passes every variable the service reads (or its image sets), with compose’s defaults, and the env is valid', () => {
+    const read = variablesRead(service);
+    expect(
+      read.filter((name) => !(name in effective)),
+      'read but not set',
+    ).toEqual([]);
+    expect(
+      Object.keys(env).filter((name) => !read.includes(name)),
+      'set but not read',
+    ).toEqual([]);
+    expect(effective.HOST, 'listens beyond the pod’s loopback').toBe('0.0.0.0');
     const composeEnv = compose.services[service]!.environment!;
     for (const [name, value] of Object.entries(env)) {
       const composeValue = composeEnv[name]!;
       const ref = interpolation(composeValue);
       expect(value, `${name} as compose sets it`).toBe(ref ? (ref.fallback ?? '') : composeValue);
     }
-    expect(() => load(service, env)).not.toThrow();
+    expect(() => load(service, effective)).not.toThrow();
   });
 
   it('selects its own pods, exposes the default port and probes /healthz on it', () => {
