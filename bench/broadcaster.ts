@@ -13,18 +13,23 @@
  * generator requests per tick, broadcaster CPU (from /proc/<pid>/stat) and RSS per client.
  * Writes bench/results/broadcaster.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
+import {
+  startListening,
+  startService,
+  type ListeningProcess,
+  type ServiceProcess,
+} from '../scripts/lib/service-process.js';
 import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
 import { measureEmitStrategies, type StrategyResult } from './lib/emit-strategies.js';
 import { asker, forkLoadClient } from './lib/load-process.js';
 import { maxMs, mergeHistograms, quantileMs } from './lib/ms-histogram.js';
-import { cpuPct, ensureFileLimit, procStat, TSX_ARGS } from './lib/proc.js';
-import { bucketQuantileMs, counter, histogramBuckets } from './lib/prom-scrape.js';
+import { ensureFileLimit, TSX_ARGS } from './lib/proc.js';
+import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
+import { bucketQuantileMs, counter, histogramBuckets } from '../scripts/lib/prom.js';
 import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 
@@ -100,39 +105,15 @@ const generatorLatestRequests = (url: string): Promise<number> =>
   counter(url, 'generator_http_requests_total', (line) => /route="[^"]*latest[^"]*"/.test(line));
 
 /** Starts the naive broadcaster script as a process and waits for its `listening` line. */
-async function startNaive(
-  generatorUrl: string,
-): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...TSX_ARGS, 'bench/lib/naive-broadcaster.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', GENERATOR_URL: generatorUrl },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error('naive broadcaster did not start')), 30_000);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      const m = /"msg":"listening","port":(\d+)/.exec(buffered);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', () => reject(new Error('naive broadcaster exited')));
-  });
-  return {
-    pid: child.pid!,
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
+const startNaive = (generatorUrl: string): Promise<ListeningProcess> =>
+  startListening(
+    'naive-broadcaster',
+    [process.execPath, ...TSX_ARGS, 'bench/lib/naive-broadcaster.ts'],
+    {
+      cwd: ROOT,
+      env: { PORT: '0', GENERATOR_URL: generatorUrl },
     },
-  };
-}
+  );
 
 const startLoadProcess = (): ChildProcess =>
   forkLoadClient(new URL('./lib/broadcaster-load-client.ts', import.meta.url), ROOT);

@@ -9,22 +9,15 @@
  * to a bare insert into a `samples` table holding the same history.
  * Writes bench/results/generator.json.
  */
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { generatorBench } from './lib/generator-result.js';
+import { writeResult } from './lib/result.js';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { createApp } from '../metric-generator/src/app.js';
-import { MIGRATIONS_DIR, openDatabase } from '../metric-generator/src/db.js';
+import { openDatabase, prepareConnection } from '../metric-generator/src/db.js';
 import { fleetServers } from '../metric-generator/src/server-ids.js';
 import {
   createFleetSimulation,
@@ -54,7 +47,6 @@ const STEADY = quick
 /** Ticks of the bare insert into a table that already holds history (slow: bounded). */
 const BARE_HISTORY_TICKS = 6;
 const SEED = 2026;
-const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-generator-'));
 
@@ -198,15 +190,7 @@ function runBare(
 ): BareRun {
   const path = join(dir, `bare-${servers}-${rowsPerStatement}-${history}.db`);
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('wal_autocheckpoint = 0');
-  db.pragma('cache_size = -65536');
-  for (const f of readdirSync(MIGRATIONS_DIR)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()) {
-    db.exec(readFileSync(join(MIGRATIONS_DIR, f), 'utf8'));
-  }
+  prepareConnection(db, log);
   if (history > 0) {
     // History ends one tick before the first measured tick.
     const keys = Int32Array.from({ length: servers }, (_, i) => i + 1);
@@ -439,7 +423,6 @@ async function main() {
     `\n${seconds} s; load average before ${load.join(' ')}, after ${loadAfter.join(' ')}`,
   );
 
-  mkdirSync(RESULTS, { recursive: true });
   const roundSummary = (s: Summary) =>
     Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v, 2)])) as unknown as Summary;
   const out = {
@@ -477,8 +460,8 @@ async function main() {
     targets,
     seconds,
   };
-  writeFileSync(join(RESULTS, 'generator.json'), JSON.stringify(out, null, 2) + '\n');
-  console.log(`wrote ${join(RESULTS, 'generator.json')}`);
+  const written = generatorBench.fromJson(out);
+  console.log(`\n${written.table()}\n\nwrote ${writeResult(written)}`);
 }
 
 try {

@@ -27,8 +27,9 @@ import { startService, type ServiceProcess } from '../scripts/lib/service-proces
 import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
 import { asker, forkLoadClient } from './lib/load-process.js';
 import { maxMs, mergeHistograms, quantileMs } from './lib/ms-histogram.js';
-import { cpuPct, ensureFileLimit, procStat } from './lib/proc.js';
-import { counter } from './lib/prom-scrape.js';
+import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
+import { counter } from '../scripts/lib/prom.js';
+import { ensureFileLimit } from './lib/proc.js';
 import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 

@@ -15,15 +15,18 @@
  * measured in 1 minute buckets. Stops everything it starts. Writes bench/results/soak.json.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { soakBench } from './lib/soak-result.js';
+import { writeResult } from './lib/result.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import { asker, forkLoadClient } from './lib/load-process.js';
 import { countOf, fromSparse, maxMs, quantileMs } from './lib/ms-histogram.js';
-import { cpuPct, ensureFileLimit, procStat } from './lib/proc.js';
-import { counter } from './lib/prom-scrape.js';
+import { ensureFileLimit } from './lib/proc.js';
+import { cpuPct, procStat, rssMiB } from '../scripts/lib/proc-stats.js';
+import { counter } from '../scripts/lib/prom.js';
 import type { Command, MissedCell, Reply, Report } from './lib/soak-client.js';
 import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
@@ -48,10 +51,8 @@ const SEED = 2026;
 const RSS_GROWTH_LIMIT_PCT = 10;
 const FILE_LIMIT = 20_000;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 /** Resident memory of process `pid` in MiB. */
-const rssMb = (pid: number) => procStat(pid).rssBytes / 1024 / 1024;
 
 /** Broadcaster → generator requests that failed (timeout, network, HTTP error, bad body). */
 async function generatorRequestErrors(url: string): Promise<number> {
@@ -190,9 +191,9 @@ async function main(): Promise<void> {
       try {
         rss.push({
           at: Date.now(),
-          broadcaster: rssMb(broadcaster!.pid),
-          generator: rssMb(generator!.pid),
-          load: loads.map((p) => rssMb(p.child.pid!)),
+          broadcaster: rssMiB(broadcaster!.pid),
+          generator: rssMiB(generator!.pid),
+          load: loads.map((p) => rssMiB(p.child.pid!)),
         });
       } catch {
         // a process is gone: the run fails below
@@ -453,8 +454,7 @@ async function main(): Promise<void> {
       durationS: round((Date.now() - startedAt) / 1000, 0),
     };
 
-    mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'soak.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const path = writeResult(soakBench.fromJson(result));
 
     console.log(
       `\ndelivery: ${received} of ${expected} samples (client × server × tick), lost ${lost}` +
@@ -503,7 +503,7 @@ async function main(): Promise<void> {
           ]),
         ),
     );
-    console.log(`\nwrote bench/results/soak.json (${result.durationS} s)`);
+    console.log(`\nwrote ${path} (${result.durationS} s)`);
   } finally {
     await stopAll();
     process.off('SIGINT', onSignal);

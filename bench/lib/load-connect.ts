@@ -2,10 +2,9 @@
  * Opening many socket.io load clients: what both load clients (bench/lib/broadcaster-load-client.ts,
  * bench/lib/soak-client.ts) do the same way. Each keeps its own socket options and bookkeeping.
  */
-import type { Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '@metrics/protocol';
+import type { MetricsSocket } from '../../scripts/lib/socket-client.js';
 
-export type LoadSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type LoadSocket = MetricsSocket;
 
 /** The orchestrator's order to open `count` clients against `url`. */
 export interface LoadConnectCommand {
@@ -21,13 +20,7 @@ export interface LoadConnectCommand {
   seed: number;
 }
 
-/** Resolves on the socket's first `connect`, rejects with its first `connect_error`. */
-export function connected(socket: LoadSocket): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-}
+export { connected } from '../../scripts/lib/socket-client.js';
 
 /**
  * Subscribes a connected client to `serverIds` and, if `fleet`, to the fleet, as the dashboard

@@ -1,13 +1,9 @@
 /**
- * The naive broadcaster `bench/broadcaster.ts` compares against: the obvious first version of
- * the same contract. One fixed 1 s timer per watched server, started after its first
- * subscriber arrives at a uniformly random phase relative to the generator's ticks (seeded by
- * NAIVE_SEED: the "arbitrary phase" of a timer nobody aligned; left to when the bench's clients
- * happened to connect, the phases bunched and its median swung from run to run), each firing one
- * `GET /v1/servers/:id/latest` and one `io.to(room).emit('metrics', …)` per sample; a 1 s timer
- * for the fleet frame. No coalescing, no phase lock, no batching per client. Same socket.io
- * options as the real one (no per-message deflate), same event names and payloads, so the
- * load clients cannot tell them apart.
+ * The naive broadcaster `bench/broadcaster.ts` compares against: the obvious first version of the
+ * same contract. One 1 s timer per watched server, started at a seeded random phase (the
+ * "arbitrary phase" of a timer nobody aligned), each firing one `GET /v1/servers/:id/latest` and
+ * one room `emit` per sample; a 1 s timer for the fleet frame. Same socket.io options, event
+ * names and payloads as the real one, so the load clients cannot tell them apart.
  *
  * Run as a process: PORT, GENERATOR_URL, NAIVE_SEED. Logs `{"msg":"listening","port":N}`.
  */

@@ -1,33 +1,13 @@
 /**
- * What a bench needs from the operating system about processes: the CPU time and RSS of the
- * services under test (from /proc, Linux only), and enough file descriptors for thousands of
- * sockets.
+ * How a bench runs its own child processes: TypeScript from source, and enough file descriptors
+ * for thousands of sockets. CPU and RSS readings are in scripts/lib/proc-stats.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { round } from './stats.js';
-
-/** USER_HZ on Linux: the unit of the CPU times in /proc/<pid>/stat. */
-export const CLK_TCK = 100;
 
 /** Node flags that run a TypeScript entry point from source, as `npm run bench:*` does. */
 export const TSX_ARGS: readonly string[] = ['--import', 'tsx', '--conditions=source'];
-
-/** CPU time used so far (user + system, in clock ticks) and resident memory of process `pid`. */
-export function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // fields after the parenthesized command name; utime, stime are fields 14 and 15
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuTicks = Number(fields[11]) + Number(fields[12]);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuTicks, rssBytes: rssKb * 1024 };
-}
-
-/** CPU use (% of one core, 1 decimal) between two `procStat().cpuTicks` readings `seconds` apart. */
-export const cpuPct = (fromTicks: number, toTicks: number, seconds: number): number =>
-  round(((toTicks - fromTicks) / CLK_TCK / seconds) * 100, 1);
 
 /**
  * Sockets need file descriptors: unless the soft limit already allows `limit` (or the hard

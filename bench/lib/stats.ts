@@ -10,8 +10,6 @@ export function percentile(values: readonly number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-export const median = (values: readonly number[]): number => percentile(values, 0.5);
-
 export const mean = (values: readonly number[]): number =>
   values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
 

@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { interpolation, parseDockerfile } from './parse.ts';
@@ -155,8 +156,7 @@ describe('deploy/kubernetes manifests', () => {
     },
   );
 
-  it('the schema check can fail: a string port and a missing selector are refused', async () => {
-    const Deployment = await modelOf('apps/v1', 'Deployment');
+  it('the schema check can fail: a string port and a missing selector are refused', () => {
     const broken = structuredClone(
       find<Workload>('Deployment', 'metric-broadcaster'),
     ) as Workload & {

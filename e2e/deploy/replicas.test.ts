@@ -12,9 +12,10 @@ import {
   watchingClient,
   type WatchingClient,
 } from '../../metric-broadcaster/test/helpers/fault-tools.ts';
-import { counter } from '../../bench/lib/prom-scrape.ts';
+import { counter } from '../../scripts/lib/prom.ts';
 import { findNginx } from '../../scripts/lib/nginx.ts';
 import { startStack, type RestartEvent, type Stack } from '../../scripts/lib/stack.ts';
+import { sleep, waitFor } from '../../scripts/lib/wait.ts';
 
 const REPLICAS = 3;
 const TICK_MS = 1_000;
@@ -24,17 +25,6 @@ const CLIENTS = 12;
 let stack: Stack | undefined;
 const restarts: RestartEvent[] = [];
 const clients: WatchingClient[] = [];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Each replica's own `clients`, from its `/healthz` (not through the ingress). */
 async function clientsPerReplica(s: Stack): Promise<number[]> {

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket as TcpSocket } from 'node:net';
 import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connected as clientConnected } from '../../scripts/lib/socket-client.js';
 import {
   decodeFleetFrame,
   type ClientToServerEvents,
@@ -35,7 +36,7 @@ beforeAll(async () => {
     transports: ['websocket'],
   });
   [serverSocket] = (await connected) as [BroadcasterSocket];
-  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  await clientConnected(client);
 });
 
 afterAll(async () => {

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetFramePayload, Sample, StatusPayload } from '@metrics/protocol';
+import type { FleetFramePayload, Sample, ServersPayload, StatusPayload } from '@metrics/protocol';
 import type { ServiceProcess } from '../../scripts/lib/service-process.js';
+import { connected } from '../../scripts/lib/socket-client.js';
 import { startBroadcasterProcess, startGenerator } from './helpers/fault-tools.js';
 import { waitFor, type Client } from './helpers/harness.js';
 
@@ -12,7 +13,9 @@ import { waitFor, type Client } from './helpers/harness.js';
  * The generator process crashes (SIGKILL) and stays down for 10 s while clients watch through
  * the real broadcaster process, then comes back on the same port and database file. Clients must
  * hear `status down` within 3 s, get nothing during the outage, get fresh samples within 2 s of
- * the return, and the gap must stay a gap: no sample for the outage, live or in `history`.
+ * the return, and the gap must stay a gap: no sample for the outage, live or in `history`. A
+ * client that joins during the outage hears `down` on connect and gets no stale sample; the
+ * generator comes back with another SERVER_COUNT, and every client gets the new server list.
  */
 const TICK_MS = 1_000;
 const OUTAGE_MS = 10_000;
@@ -26,34 +29,28 @@ interface Watcher {
   samples: Array<{ at: number; sample: Sample }>;
   frames: Array<{ at: number; tick: number }>;
   status: Array<StatusPayload & { at: number }>;
+  servers: ServersPayload[];
 }
 
-function watch(url: string, ids: string[], fleet: boolean): Promise<Watcher> {
+async function watch(url: string, ids: string[], fleet: boolean): Promise<Watcher> {
   const socket: Client = connect(url, { transports: ['websocket'], forceNew: true });
-  const w: Watcher = { socket, samples: [], frames: [], status: [] };
+  const w: Watcher = { socket, samples: [], frames: [], status: [], servers: [] };
   socket.on('metrics', (p) => {
     const at = Date.now();
     for (const sample of p.data) w.samples.push({ at, sample });
   });
   socket.on('fleet', (p: FleetFramePayload) => w.frames.push({ at: Date.now(), tick: p.tick }));
   socket.on('status', (p) => w.status.push({ ...p, at: Date.now() }));
-  return new Promise((resolve, reject) => {
-    socket.once('connect_error', reject);
-    socket.once('connect', () => {
-      void (async () => {
-        expect(await socket.emitWithAck('subscribe', { serverIds: ids })).toMatchObject({
-          ok: true,
-        });
-        if (fleet) expect(await socket.emitWithAck('fleet:subscribe')).toEqual({ ok: true });
-        resolve(w);
-      })().catch(reject);
-    });
-  });
+  socket.on('servers', (p) => w.servers.push(p));
+  await connected(socket);
+  expect(await socket.emitWithAck('subscribe', { serverIds: ids })).toMatchObject({ ok: true });
+  if (fleet) expect(await socket.emitWithAck('fleet:subscribe')).toEqual({ ok: true });
+  return w;
 }
 
-const generatorEnv = (port: number) => ({
+const generatorEnv = (port: number, serverCount = 40) => ({
   PORT: String(port),
-  SERVER_COUNT: '40',
+  SERVER_COUNT: String(serverCount),
   TICK_MS: String(TICK_MS),
   DB_PATH: join(dir, 'metrics.db'),
 });
@@ -109,8 +106,17 @@ describe('generator down for 10 s while clients watch', () => {
     const health = (await (await fetch(`${broadcaster.url}/healthz`)).json()) as object;
     expect(health).toMatchObject({ generator: 'down' });
 
+    // A client joining now hears `down` on connect and gets no stale sample for its subscribe;
+    // from here on it is held to everything the others are.
+    const late = await watch(broadcaster.url, ['server-4'], false);
+    watchers.push(late);
+    await waitFor(() => late.status.length > 0, 1_000, 'status on connect');
+    expect(late.status[0]!.generator).toBe('down');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(late.samples).toEqual([]);
+
     const restartedAt = Date.now();
-    generator = await startGenerator(generatorEnv(port));
+    generator = await startGenerator(generatorEnv(port, 45));
     const backAt = Date.now();
     await waitFor(
       () =>
@@ -121,6 +127,13 @@ describe('generator down for 10 s while clients watch', () => {
         ),
       2_000,
       'fresh samples at every client within 2 s of the return',
+    );
+
+    // Back with another SERVER_COUNT: every dashboard follows the new list.
+    await waitFor(
+      () => watchers.every((w) => w.servers.at(-1)?.servers.length === 45),
+      3_000,
+      'the new server list at every client',
     );
 
     // The gap is a gap: no timestamp between the crash and the restart, not live, and not in

@@ -1,6 +1,6 @@
-import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceProcess } from '../../scripts/lib/service-process.js';
+import { connectSocket } from '../../scripts/lib/socket-client.js';
 import { errorLines, startBroadcasterProcess, startGenerator } from './helpers/fault-tools.js';
 import { counter, waitFor, type Client } from './helpers/harness.js';
 
@@ -33,20 +33,9 @@ afterAll(async () => {
 });
 
 function open(origin?: string): Promise<Client> {
-  const socket: Client = connect(broadcaster.url, {
-    transports: ['websocket'],
-    forceNew: true,
-    reconnection: false,
-    ...(origin ? { extraHeaders: { origin } } : {}),
-  });
-  sockets.push(socket);
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
+  return connectSocket(broadcaster.url, origin ? { extraHeaders: { origin } } : {}, (socket) =>
+    sockets.push(socket),
+  );
 }
 
 /** A well-behaved client: the ticks it got and how late each arrived. */

@@ -1,6 +1,7 @@
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceProcess } from '../../scripts/lib/service-process.js';
+import { connected } from '../../scripts/lib/socket-client.js';
 import {
   errorLines,
   rssMb,
@@ -54,7 +55,7 @@ async function client(ids: string[], fleet: boolean, got: Got[]): Promise<Client
     const at = Date.now();
     for (const s of p.data) got.push({ at, tick: Date.parse(s.timestamp), serverId: s.serverId });
   });
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  await connected(socket);
   expect(await socket.emitWithAck('subscribe', { serverIds: ids })).toMatchObject({ ok: true });
   if (fleet) await socket.emitWithAck('fleet:subscribe');
   return socket;

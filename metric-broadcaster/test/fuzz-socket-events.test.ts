@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS } from '@metrics/protocol';
 import { historyRequestSchema, subscribeRequestSchema } from '@metrics/protocol/schemas';
 import type { ServiceProcess } from '../../scripts/lib/service-process.js';
+import { connectSocket } from '../../scripts/lib/socket-client.js';
 import {
   errorLines,
   rssMb,
@@ -27,12 +27,7 @@ let generator: ServiceProcess;
 let broadcaster: ServiceProcess;
 let socket: Client;
 
-const open = (): Promise<Client> =>
-  new Promise((resolve, reject) => {
-    const s: Client = connect(broadcaster.url, { transports: ['websocket'], forceNew: true });
-    s.once('connect', () => resolve(s));
-    s.once('connect_error', reject);
-  });
+const open = (): Promise<Client> => connectSocket(broadcaster.url, { reconnection: true });
 
 beforeAll(async () => {
   generator = await startGenerator({ SERVER_COUNT: String(SERVER_COUNT) });

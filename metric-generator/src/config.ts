@@ -9,7 +9,7 @@ import {
 } from '@metrics/service-kit';
 import { z } from 'zod';
 
-export { ConfigError, LOG_LEVELS, type LogLevel } from '@metrics/service-kit';
+export { ConfigError } from '@metrics/service-kit';
 
 export const SERVER_COUNT_MAX = 100_000;
 

@@ -111,18 +111,7 @@ export function openDatabase({
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    // Checkpoints run after each commit in the tick's idle time (see retention.ts), not inside a
-    // commit where they would lengthen the tick.
-    db.pragma('wal_autocheckpoint = 0');
-    // After a checkpoint, the WAL file is cut back to this size so it does not keep its peak size.
-    db.pragma('journal_size_limit = 67108864');
-    db.pragma('cache_size = -65536'); // 64 MiB page cache
-    // The fold's ORDER BY sorts one slice (up to a generation of rows per server) in memory.
-    db.pragma('temp_store = MEMORY');
-    db.pragma('busy_timeout = 2000');
-    migrate(db, migrationsDir, log);
+    prepareConnection(db, log, migrationsDir);
   } catch (err) {
     db.close();
     throw err;
@@ -290,6 +279,29 @@ function stagingStatements(db: Database.Database, table: string) {
     oldest: db.prepare<[], number | null>(`SELECT min(ts) FROM ${table}`).pluck(),
     any: db.prepare<[], number>(`SELECT 1 FROM ${table} LIMIT 1`).pluck(),
   };
+}
+
+/**
+ * The generator's pragmas and schema on an open connection: what `openDatabase` does before
+ * preparing its statements, and what the generator bench's bare insert starts from.
+ */
+export function prepareConnection(
+  db: Database.Database,
+  log: Logger,
+  migrationsDir = MIGRATIONS_DIR,
+): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  // Checkpoints run after each commit in the tick's idle time (ticker.ts), not inside a commit
+  // where they would lengthen the tick.
+  db.pragma('wal_autocheckpoint = 0');
+  // After a checkpoint, the WAL file is cut back to this size so it does not keep its peak size.
+  db.pragma('journal_size_limit = 67108864');
+  db.pragma('cache_size = -65536'); // 64 MiB page cache
+  // The fold's ORDER BY sorts one slice (up to a generation of rows per server) in memory.
+  db.pragma('temp_store = MEMORY');
+  db.pragma('busy_timeout = 2000');
+  migrate(db, migrationsDir, log);
 }
 
 function migrate(db: Database.Database, dir: string, log: Logger): void {

@@ -25,8 +25,6 @@ export interface FoldOptions {
   /** Ticks per generation. */
   generationTicks?: number;
   log: Logger;
-  /** Called with the rows copied by each slice. */
-  onFolded?: (rows: number) => void;
 }
 
 export interface Fold {
@@ -69,7 +67,6 @@ export function createFold({
   tickMs,
   generationTicks = GENERATION_TICKS,
   log: parentLog,
-  onFolded,
 }: FoldOptions): Fold {
   const log = parentLog.child({ module: 'fold' });
   const generationMs = generationTicks * tickMs;
@@ -92,7 +89,6 @@ export function createFold({
         const { lo, hi } = sliceRange(keys, start, next.cursor);
         const rows = db.foldCopy(lo, hi);
         cursor = next.cursor;
-        if (rows) onFolded?.(rows);
         if (next.passDone) {
           db.foldFinish();
           keys = undefined;

@@ -46,13 +46,9 @@ export interface Sampler {
   readonly columns: SampleColumns;
   /** Runs every worker for `tick` concurrently (`Promise.all`); rejects if any worker fails. */
   sampleTick(tick: number): Promise<void>;
-  close(): Promise<void>;
 }
 
-export function createSampler(
-  workers: readonly ServerWorker[],
-  onClose?: () => Promise<void> | void,
-): Sampler {
+export function createSampler(workers: readonly ServerWorker[]): Sampler {
   const servers = workers.map((w) => w.server);
   const keys = Int32Array.from(servers, (s) => s.key);
   const columns = createSampleColumns(workers.length);
@@ -64,9 +60,6 @@ export function createSampler(
     async sampleTick(tick) {
       for (let i = 0; i < workers.length; i++) pending[i] = workers[i]!.sample(tick, columns, i);
       await Promise.all(pending);
-    },
-    async close() {
-      await onClose?.();
     },
   };
 }

@@ -12,15 +12,6 @@ export interface ServerRef {
   key: number;
 }
 
-export const serverName = (key: number): string => (key === HOST_KEY ? HOST_ID : `server-${key}`);
-
-/** The key of a well-formed server id (`server-1` … `server-999999`, `host`), else undefined. */
-export function serverKey(id: string): number | undefined {
-  if (id === HOST_ID) return HOST_KEY;
-  const m = /^server-([1-9][0-9]{0,5})$/.exec(id);
-  return m ? Number(m[1]) : undefined;
-}
-
 /** The configured fleet in the order it is listed: server-1 … server-N, then `host` if wanted. */
 export function fleetServers(serverCount: number, includeHost: boolean): ServerRef[] {
   const servers: ServerRef[] = [];

@@ -1,3 +1,11 @@
+/**
+ * The tick loop: wakes at each wall-clock multiple of `tickMs` (a fresh timer per tick, so there
+ * is no `setInterval` drift), samples every server, commits the tick in one transaction and
+ * publishes it to the latest cache, then spends what is left before the next tick on folding
+ * staged ticks into `samples`, the WAL checkpoint and retention. Late ticks are caught up (up to
+ * `maxCatchUp`) or counted as missed, never shifted. A failed commit is logged and counted; the
+ * next tick tries again.
+ */
 import type { Logger } from 'pino';
 import type { MetricsDatabase } from './db.js';
 import type { Fold } from './fold.js';
@@ -7,13 +15,7 @@ import type { Retention } from './retention.js';
 import type { Sampler } from './sampler.js';
 import { planTicks, tickAtOrAfter } from './schedule.js';
 
-/**
- * Runs the tick loop: wakes at each wall-clock multiple of `tickMs` (a fresh timer per tick, so
- * there is no `setInterval` drift), samples every server, commits the tick in one transaction,
- * publishes it to the latest cache, then spends what is left before the next tick on folding
- * staged ticks into `samples`, the WAL checkpoint and retention. Late ticks are caught up (up to `maxCatchUp`) or counted as missed,
- * never shifted. A failed commit is logged and counted; the next tick tries again.
- */
+/** What `/healthz` reports of the tick loop. */
 export interface TickerStatus {
   startedAt: number;
   /** Tick (epoch ms) of the last commit, and when it finished. */

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '@metrics/protocol';
 import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
+import { rssMiB } from '../../scripts/lib/proc-stats.js';
 
 /**
  * Property-based fuzzing of every generator endpoint over real HTTP, against the real process
@@ -30,9 +30,6 @@ beforeAll(async () => {
   }
 });
 afterAll(() => generator?.stop());
-
-const rssKb = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 
 const SQLISH = [
   "'; DROP TABLE samples; --",
@@ -171,7 +168,7 @@ const runs = (n: number) => ({ numRuns: n, endOnFailure: true, interruptAfterTim
 describe('metric-generator under hostile HTTP input', () => {
   let rssBefore = 0;
   beforeAll(() => {
-    rssBefore = rssKb(generator.pid);
+    rssBefore = rssMiB(generator.pid);
   });
 
   it('answers every GET /v1/servers/:id/latest with a sample, 404 or a clear 400', async () => {
@@ -317,7 +314,7 @@ describe('metric-generator under hostile HTTP input', () => {
     expect(generator.child.exitCode).toBeNull();
     const health = await get(ROUTES.health);
     expect(health.status).toBe(200);
-    const growthMb = (rssKb(generator.pid) - rssBefore) / 1024;
+    const growthMb = rssMiB(generator.pid) - rssBefore;
     expect(growthMb).toBeLessThan(64);
     expect(generator.output.filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
   });

@@ -50,19 +50,7 @@ export async function startApp(
   };
 }
 
-/** Polls `check` every 20 ms until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 3_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from '../../scripts/lib/wait.js';
 
 /** Moves every staged row into `samples`, as the fold does over two generations. */
 export function foldEverything(db: MetricsDatabase): void {

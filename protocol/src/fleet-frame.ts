@@ -9,20 +9,16 @@ import type { FleetFramePayload } from './events.js';
  * Typed arrays use the platform byte order; every supported platform is little-endian.
  */
 export const FLEET_COLUMNS = ['cpuPct', 'memPct', 'diskPct'] as const;
-export type FleetColumn = (typeof FLEET_COLUMNS)[number];
 export const FLEET_MISSING = 0xffff;
 const SCALE = 100;
 
-export interface FleetColumns {
-  cpuPct: Float32Array;
-  memPct: Float32Array;
-  diskPct: Float32Array;
-}
-
-export interface FleetFrame extends FleetColumns {
+export interface FleetFrame {
   tick: number;
   version: number;
   count: number;
+  cpuPct: Float32Array;
+  memPct: Float32Array;
+  diskPct: Float32Array;
 }
 
 /** Scales a percentage into the frame's fixed point; NaN/undefined become MISSING. */

@@ -5,21 +5,13 @@ export interface ServerInfo {
   id: string;
 }
 
-export interface ServersResponse {
-  servers: ServerInfo[];
-}
-
 export interface HistoryResponse {
   serverId: string;
   samples: Sample[];
 }
 
-export interface LatestResponse {
-  samples: Sample[];
-}
-
 export interface HealthResponse {
-  status: 'ok' | 'degraded' | 'error';
+  status: 'ok' | 'error';
   [detail: string]: unknown;
 }
 

@@ -23,6 +23,4 @@ export const SAMPLE_METRICS = [
 
 export type SampleMetric = (typeof SAMPLE_METRICS)[number];
 
-/** Server ids are `server-1` … `server-N`, plus the optional `host`. */
-export const SERVER_ID_PATTERN = /^(server-[1-9][0-9]{0,5}|host)$/;
 export const MAX_SERVER_ID_LENGTH = 64;

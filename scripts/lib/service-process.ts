@@ -86,10 +86,34 @@ export async function startService(
   env: Record<string, string | undefined>,
   options: StartOptions = {},
 ): Promise<ServiceProcess> {
-  const [cmd, ...args] = serviceCommand(name, options.mode);
-  const child = spawn(cmd!, args, {
+  const started = await startListening(name, serviceCommand(name, options.mode), {
+    ...options,
     cwd: options.cwd ?? serviceDir(name),
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { LOG_LEVEL: 'info', ...env },
+  });
+  return { ...started, name };
+}
+
+/** A process that logged `listening` (see the module's contract), and how to stop it. */
+export interface ListeningProcess extends Omit<ServiceProcess, 'name'> {
+  name: string;
+}
+
+/**
+ * Runs `command` (`[executable, ...args]`) with `options.env` over this process's environment
+ * and waits for its `{"msg":"listening","port":N}` line: what `startService` does for the
+ * project's services, for any other process that keeps the same contract (the benches' naive
+ * broadcaster). `name` labels its output and errors.
+ */
+export async function startListening(
+  name: string,
+  command: readonly string[],
+  options: Omit<StartOptions, 'mode'> & { env?: Record<string, string | undefined> } = {},
+): Promise<ListeningProcess> {
+  const [cmd, ...args] = command;
+  const child = spawn(cmd!, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });

@@ -145,6 +145,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Where to probe an ingress bound to every interface. */
+const PROBE_HOSTS: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '[::1]' };
+
 const FRONTEND_DIST_INDEX = join(serviceDir('frontend'), 'dist/index.html');
 
 /** A port nothing listens on right now (the kernel's pick, released at once). */
@@ -327,6 +330,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   let httpsPort: number | undefined;
+  // nginx's `listen` and URLs write an IPv6 address in brackets.
+  const listenHost = host.includes(':') ? `[${host}]` : host;
   const launchNginx = async (): Promise<NginxProcess> => {
     const explicit = ports.nginx ?? options.port ?? 0;
     const explicitHttps = httpsPort ?? security.httpsPort ?? 0;
@@ -337,16 +342,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       try {
         nginx = await startNginx({
           dir: join(dir, 'nginx'),
-          listen: `${host}:${port}`,
+          listen: `${listenHost}:${port}`,
           port,
-          probeHost: host === '0.0.0.0' ? '127.0.0.1' : host,
+          probeHost: PROBE_HOSTS[host] ?? listenHost,
           frontendUpstream: `127.0.0.1:${parts.frontend!.port}`,
           broadcasterUpstream: broadcasterPorts.map((port) => `127.0.0.1:${port}`),
           accessLog: options.accessLog,
           security: {
             authFile: security.authFile,
             tls: security.tls,
-            tlsListen: tlsPort ? `${host}:${tlsPort}` : undefined,
+            tlsListen: tlsPort ? `${listenHost}:${tlsPort}` : undefined,
             httpsPort: tlsPort,
             secret: ingressSecret,
           },

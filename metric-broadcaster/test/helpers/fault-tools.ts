@@ -3,7 +3,6 @@
  * processes, their memory, a delaying HTTP proxy, and socket.io clients that behave like the
  * dashboard (reconnect by themselves, re-subscribe, backfill with `history`).
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as connect } from 'socket.io-client';
@@ -11,11 +10,7 @@ import type { Sample } from '@metrics/protocol';
 import { startService, type ServiceProcess } from '../../../scripts/lib/service-process.js';
 import type { Client } from './harness.js';
 
-/** Resident memory of a process, in MiB, from /proc. */
-export function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
-}
+export { rssMiB as rssMb } from '../../../scripts/lib/proc-stats.js';
 
 export function startGenerator(env: Record<string, string>): Promise<ServiceProcess> {
   return startService('metric-generator', {

@@ -1,18 +1,12 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { io as connect, type Socket } from 'socket.io-client';
-import type {
-  ClientToServerEvents,
-  Sample,
-  ServersPayload,
-  ServerToClientEvents,
-  StatusPayload,
-} from '@metrics/protocol';
+import type { Sample, ServersPayload, StatusPayload } from '@metrics/protocol';
 import { createBroadcaster, type Broadcaster } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { connectSocket, type MetricsSocket } from '../../../scripts/lib/socket-client.js';
 
-export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type Client = MetricsSocket;
 
 export interface RunningBroadcaster {
   app: Broadcaster;
@@ -40,27 +34,16 @@ export const serversOf = (socket: Client): ServersPayload[] => serversSeen.get(s
 export const statusOf = (socket: Client): Array<StatusPayload & { at: number }> =>
   statusSeen.get(socket) ?? [];
 
-export async function connectClient(
-  url: string,
-  extraHeaders?: Record<string, string>,
-): Promise<Client> {
-  const socket: Client = connect(url, {
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    ...(extraHeaders ? { extraHeaders } : {}),
+/** A client that records `servers` and `status` from before it connected (see `serversOf`). */
+export function connectClient(url: string, extraHeaders?: Record<string, string>): Promise<Client> {
+  return connectSocket(url, extraHeaders ? { extraHeaders } : {}, (socket) => {
+    const servers: ServersPayload[] = [];
+    const status: Array<StatusPayload & { at: number }> = [];
+    serversSeen.set(socket, servers);
+    statusSeen.set(socket, status);
+    socket.on('servers', (p) => servers.push(p));
+    socket.on('status', (p) => status.push({ ...p, at: Date.now() }));
   });
-  const servers: ServersPayload[] = [];
-  const status: Array<StatusPayload & { at: number }> = [];
-  serversSeen.set(socket, servers);
-  statusSeen.set(socket, status);
-  socket.on('servers', (p) => servers.push(p));
-  socket.on('status', (p) => status.push({ ...p, at: Date.now() }));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return socket;
 }
 
 export interface Received {
@@ -78,35 +61,5 @@ export function recordMetrics(socket: Client): Received[] {
   return events;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until `predicate` holds, polling every 20 ms; throws with `what` after `timeoutMs`. */
-export async function waitFor(
-  predicate: () => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<number> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-  return Date.now() - started;
-}
-
-/** Sum of a Prometheus counter's samples whose labels contain every `labels` pair. */
-export async function counter(
-  url: string,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
+export { sleep, waitFor } from '../../../scripts/lib/wait.js';
+export { counter } from '../../../scripts/lib/prom.js';

@@ -1,6 +1,6 @@
 /**
- * Reads figures from a service's Prometheus `/metrics` text: the benches compare scrapes taken
- * before and after a measured window, so each helper fetches afresh.
+ * Reads figures from a service's Prometheus `/metrics` text. Tests and benches compare scrapes
+ * taken before and after what they measure, so each call fetches afresh.
  */
 
 /**

@@ -1,0 +1,22 @@
+/** Waiting for a condition, for tests, e2e, benches and scripts alike. */
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `check` every 20 ms until it gives something other than `undefined` or `false`, and
+ * returns that; throws, naming `what`, once `timeoutMs` have passed. A boolean predicate gives
+ * `true`; a lookup gives the value it found.
+ */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 3_000,
+  what = 'a condition',
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
