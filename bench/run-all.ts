@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [-- --only=generator,soak] [-- --summary-only] [-- --docs]`:
+ * `npm run bench [-- --full] [-- --only=generator,soak,herd] [-- --summary-only] [-- --docs]`:
  * every benchmark in sequence, each as its own child process, then one Markdown summary.
  *
  * Default: the short variants (`--quick` for generator, broadcaster and frontend; the soak's
@@ -18,6 +18,7 @@ import { broadcasterBench } from './lib/broadcaster-result.js';
 import { replicasBench } from './lib/replicas-result.js';
 import { frontendBench } from './lib/frontend-result.js';
 import { generatorBench } from './lib/generator-result.js';
+import { herdBench } from './lib/herd-result.js';
 import type { Bench } from './lib/result.js';
 import { soakBench } from './lib/soak-result.js';
 import { num, type Json } from './lib/summary-format.js';
@@ -40,6 +41,7 @@ const BENCHES: readonly Bench<Json>[] = [
   replicasBench,
   frontendBench,
   soakBench,
+  herdBench,
 ];
 type BenchName = string;
 

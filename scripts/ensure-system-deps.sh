@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives: chromium (Playwright), nginx (ingress),
-# openssl (test certificates and apr1 htpasswd entries) and iproute2 (`ip netns` in the
-# exposure test).
-# Runs as root on Debian (CI, fresh machines); elsewhere it only says what to install.
+# openssl (test certificates and apr1 htpasswd entries), iproute2 (`ip netns` in the exposure
+# test) and, for the compose journey (scripts/compose/journey.ts), Docker's engine,
+# docker-compose and debootstrap. Runs as root on Debian (CI, fresh machines); elsewhere it only
+# says what to install (the compose journey's packages are optional there: without them that
+# step is skipped).
 set -euo pipefail
 
 missing=()
@@ -11,6 +13,12 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 && [ "${COMPOSE_JOURNEY:-}" != 0 ]; then
+  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

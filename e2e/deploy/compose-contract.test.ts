@@ -45,6 +45,11 @@ interface ComposeService {
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: string[];
+  read_only?: boolean;
+  security_opt?: string[];
+  cap_drop?: string[];
+  cap_add?: string[];
+  tmpfs?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number };
   restart?: string;
@@ -134,7 +139,7 @@ describe('docker-compose.yml', () => {
     },
   );
 
-  it('runs the three services and nginx, and only nginx publishes ports: HTTP_PORT, 8080 and HTTPS_PORT, 8443', () => {
+  it('runs the three services and nginx, and only nginx publishes ports on HTTP_BIND: HTTP_PORT, 8080 and HTTPS_PORT, 8443', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
       ['frontend', 'metric-broadcaster', 'metric-generator', 'nginx'].sort(),
     );
@@ -142,8 +147,8 @@ describe('docker-compose.yml', () => {
       if (name !== 'nginx') expect(service.ports, `${name} publishes no port`).toBeUndefined();
     }
     expect(compose.services.nginx!.ports).toEqual([
-      `\${HTTP_PORT:-8080}:${compose.services.nginx!.environment!.NGINX_LISTEN}`,
-      `\${HTTPS_PORT:-8443}:${compose.services.nginx!.environment!.NGINX_TLS_LISTEN}`,
+      `\${HTTP_BIND:-0.0.0.0}:\${HTTP_PORT:-8080}:${compose.services.nginx!.environment!.NGINX_LISTEN}`,
+      `\${HTTP_BIND:-0.0.0.0}:\${HTTPS_PORT:-8443}:${compose.services.nginx!.environment!.NGINX_TLS_LISTEN}`,
     ]);
   });
 
@@ -532,6 +537,28 @@ describe.each(Object.keys(NODE_SERVICES))('%s Dockerfile', (service) => {
 });
 
 describe('nginx image', () => {
+  it('runs hardened like the Node services: read-only root, no new privileges, only the capabilities nginx uses', () => {
+    const nginx = compose.services.nginx!;
+    expect(nginx.read_only).toBe(true);
+    expect(nginx.security_opt).toContain('no-new-privileges:true');
+    expect(nginx.cap_drop).toEqual(['ALL']);
+    // Workers switch to the `nginx` user; the master owns its temp directories to them. It
+    // listens above 1024, so NET_BIND_SERVICE stays dropped.
+    expect([...(nginx.cap_add ?? [])].sort()).toEqual(['CHOWN', 'SETGID', 'SETUID']);
+    expect(Number(nginx.environment!.NGINX_LISTEN)).toBeGreaterThan(1024);
+    // Writable only where the image writes: rendered templates, temp files, pid file.
+    expect([...(nginx.tmpfs ?? [])].sort()).toEqual(
+      ['/etc/nginx/conf.d', '/run', '/var/cache/nginx'].sort(),
+    );
+  });
+
+  it('publishes on HTTP_BIND, every interface unless told otherwise', () => {
+    const [published] = compose.services.nginx!.ports!;
+    const bind = interpolation(/^(\$\{[^}]+\}):/.exec(published!)?.[1] ?? '');
+    expect(bind).toEqual({ name: 'HTTP_BIND', fallback: '0.0.0.0' });
+    expect(readmeTable.get('ingress') ?? []).toContain('HTTP_BIND');
+  });
+
   it('is the pinned official image and gets the template unchanged', () => {
     const nginx = compose.services.nginx!;
     expect(nginx.image).toMatch(/^nginx:1\.\d+\.\d+-alpine(@sha256:[0-9a-f]{64})?$/);

@@ -92,4 +92,46 @@ describe('container images', () => {
       }
     },
   );
+
+  /** The mirror build arguments (scripts/npm-env.sh, docs/containers.md). */
+  const MIRROR_ARGS = ['NPM_REGISTRY', 'NPMRC', 'NPM_CA', 'NPM_NODEDIR'];
+
+  it.each(DOCKERFILES)(
+    '%s takes the mirror build arguments in its npm stages only, each npm command through npm-env.sh',
+    (path) => {
+      const dockerfile = parseDockerfile(readFileSync(join(ROOT, path), 'utf8'));
+      const runtime = dockerfile.stages.at(-1)!;
+      expect(Object.keys(dockerfile.globalArgs).filter((a) => MIRROR_ARGS.includes(a))).toEqual([]);
+      let npmStages = 0;
+      for (const stage of dockerfile.stages) {
+        const of = (keyword: string) =>
+          stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+        const declared = of('ARG').map((a) => a.split('=')[0]!.trim());
+        // A command of a RUN that calls npm to install or build: every one goes through npm-env.
+        const npmCommands = of('RUN')
+          .flatMap((run) => run.split(/&&|;/))
+          .filter((cmd) => /\bnpm (ci|install|rebuild)\b/.test(cmd));
+        for (const env of of('ENV')) {
+          for (const arg of MIRROR_ARGS) expect(env, `${path}: ENV ${env}`).not.toContain(arg);
+        }
+        if (stage === runtime) {
+          expect(
+            declared.filter((a) => MIRROR_ARGS.includes(a)),
+            `${path}: runtime ARG`,
+          ).toEqual([]);
+          expect(npmCommands, `${path}: runtime runs npm`).toEqual([]);
+          continue;
+        }
+        if (npmCommands.length === 0) continue;
+        npmStages++;
+        expect(declared, `${path}: stage ${stage.name} declares`).toEqual(
+          expect.arrayContaining(MIRROR_ARGS),
+        );
+        for (const cmd of npmCommands) {
+          expect(cmd, `${path}: stage ${stage.name}`).toMatch(/^\s*sh \S*npm-env\.sh\s+npm /);
+        }
+      }
+      expect(npmStages).toBeGreaterThan(0);
+    },
+  );
 });

@@ -10,6 +10,8 @@ import {
   type Ack,
   type ClientToServerEvents,
   type HistoryAck,
+  type HistoryBatchAck,
+  type HistoryBatchRequest,
   type HistoryRequest,
   type ServerToClientEvents,
   type SubscribeAck,
@@ -32,6 +34,8 @@ export interface DashboardSocket {
   subscribe(serverIds: string[]): Promise<SubscribeAck>;
   unsubscribe(serverIds: string[]): Promise<Ack>;
   history(request: HistoryRequest): Promise<HistoryAck>;
+  /** Several servers' history in one request and one answer (the backfill after a reconnect). */
+  historyBatch(request: HistoryBatchRequest): Promise<HistoryBatchAck>;
   fleetSubscribe(): Promise<Ack>;
   fleetUnsubscribe(): Promise<Ack>;
   /** Drops the connection and connects again at once (a dead path the heartbeat missed). */
@@ -98,7 +102,10 @@ export function createDashboardSocket(): DashboardSocket {
     },
     subscribe: (serverIds) => request((s) => s.emitWithAck(EVENTS.subscribe, { serverIds })),
     unsubscribe: (serverIds) => request((s) => s.emitWithAck(EVENTS.unsubscribe, { serverIds })),
-    history: (req) => request((s) => s.emitWithAck(EVENTS.history, req)),
+    // One event, two forms: the broadcaster answers the form it was sent.
+    history: (req) => request((s) => s.emitWithAck(EVENTS.history, req) as Promise<HistoryAck>),
+    historyBatch: (req) =>
+      request((s) => s.emitWithAck(EVENTS.history, req) as Promise<HistoryBatchAck>),
     fleetSubscribe: () => request((s) => s.emitWithAck(EVENTS.fleetSubscribe)),
     fleetUnsubscribe: () => request((s) => s.emitWithAck(EVENTS.fleetUnsubscribe)),
     reconnect() {

@@ -52,6 +52,7 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
   const attempted = new Set<string>();
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryMs = RETRY_MIN_MS;
+  let gapTimer: ReturnType<typeof setTimeout> | undefined;
 
   const limitFor = (spanMs: number) =>
     Math.min(HISTORY_LIMIT_MAX, Math.ceil(spanMs / buffer.tickMs) + 5);
@@ -103,10 +104,16 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
     const now = Math.floor(clock.now());
     const from =
       resumeAfter === undefined ? now - windowMs : Math.max(resumeAfter + 1, now - windowMs);
-    const history = await socket.history({ serverId, from, limit: limitFor(now - from) });
+    // The batched form, as every client backfilling after a reconnect should: one request
+    // however many servers it watches (this view watches one).
+    const history = await socket.historyBatch({
+      serverIds: [serverId],
+      from,
+      limit: limitFor(now - from),
+    });
     if (gen !== generation) return;
     if (history.ok) {
-      buffer.add(history.samples);
+      for (const s of history.series) buffer.add(s.samples);
       status = 'ready';
       error = undefined;
       retryMs = RETRY_MIN_MS;
@@ -115,9 +122,10 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
         status = 'error';
         error = history.error;
       }
-      // The fill failed (generator briefly unreachable, timeout): try again, backing off.
+      // The fill failed (generator briefly unreachable, timeout, queue full): try again,
+      // backing off, and never sooner than the broadcaster asked.
       clearTimeout(retryTimer);
-      retryTimer = setTimeout(() => void sync(), retryMs);
+      retryTimer = setTimeout(() => void sync(), Math.max(retryMs, history.retryAfterMs ?? 0));
       retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
     }
     changed();
@@ -147,6 +155,13 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
         });
         if (closed || gen !== generation) return;
         if (ack.ok && buffer.add(ack.samples) > 0) changed();
+        if (!ack.ok && ack.retryAfterMs !== undefined) {
+          // Refused for now (queue full, generator busy): ask for this gap again later.
+          attempted.delete(`${gap.from}:${gap.to}`);
+          clearTimeout(gapTimer);
+          gapTimer = setTimeout(() => void backfillGaps(), ack.retryAfterMs);
+          return;
+        }
       }
     } finally {
       backfilling = false;
@@ -214,6 +229,7 @@ export function createDetailSession(options: DetailSessionOptions): DetailSessio
       closed = true;
       generation++;
       clearTimeout(retryTimer);
+      clearTimeout(gapTimer);
       for (const off of offs) off();
       release();
     },

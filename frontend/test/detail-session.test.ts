@@ -45,9 +45,9 @@ describe('detail session', () => {
     const s = t.open();
     await flush();
     expect(t.socket.requests[0]).toEqual({ event: 'subscribe', serverIds: [ID] });
-    expect(t.socket.requests[1]).toMatchObject({
+    expect(t.socket.requests[1]).toEqual({
       event: 'history',
-      request: { serverId: ID, from: T0 + 50, limit: 305 },
+      request: { serverIds: [ID], from: T0 + 50, limit: 305 },
     });
     expect(s.status).toBe('ready');
     expect(held(s)).toEqual(range(1, 300));
@@ -124,6 +124,38 @@ describe('detail session', () => {
     });
     expect(held(s).slice(-3)).toEqual([300, 301, 302]);
     expect(s.backfills).toBe(1);
+  });
+
+  it('asks again for a gap whose backfill was refused with retryAfterMs, after that delay', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const t = setup();
+      t.socket.store.push(...recorded(0, 300));
+      const s = t.open();
+      await flush();
+      t.socket.store.push(sampleAt(ID, T0 + 301_000));
+      const real = t.socket.historyHandler;
+      let refusals = 1;
+      t.socket.historyHandler = (req) =>
+        refusals-- > 0
+          ? { ok: false, error: 'too many history requests', retryAfterMs: 700 }
+          : real(req);
+      t.setSecond(302.05);
+      t.live(302);
+      await flush();
+      const gapRequests = () =>
+        t.socket.requests.filter(
+          (r) => r.event === 'history' && 'serverId' in r.request && r.request.to !== undefined,
+        ).length;
+      expect(gapRequests()).toBe(1);
+      await vi.advanceTimersByTimeAsync(699);
+      expect(gapRequests()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(gapRequests()).toBe(2);
+      expect(held(s).slice(-3)).toEqual([300, 301, 302]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('asks once for a gap the generator never recorded and leaves it visible', async () => {

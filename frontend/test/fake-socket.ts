@@ -4,9 +4,18 @@
  * slow ack).
  */
 import { EventEmitter } from 'node:events';
-import type { Ack, HistoryAck, HistoryRequest, Sample, SubscribeAck } from '@metrics/protocol';
+import type {
+  Ack,
+  HistoryAck,
+  HistoryBatchRequest,
+  HistoryRequest,
+  HistorySeries,
+  Sample,
+  SubscribeAck,
+} from '@metrics/protocol';
 import {
   formatZodError,
+  historyBatchRequestSchema,
   historyRequestSchema,
   subscribeRequestSchema,
 } from '@metrics/protocol/schemas';
@@ -14,12 +23,15 @@ import type { DashboardSocket, DashboardSocketEvents } from '../src/dashboard-so
 
 export type Request =
   | { event: 'subscribe' | 'unsubscribe'; serverIds: string[] }
-  | { event: 'history'; request: HistoryRequest }
+  | { event: 'history'; request: HistoryRequest | HistoryBatchRequest }
   | { event: 'fleet:subscribe' | 'fleet:unsubscribe' };
 
 export interface FakeSocket extends DashboardSocket {
   requests: Request[];
-  /** Answers `history` requests; defaults to the samples of `store` in [from, to]. */
+  /**
+   * Answers `history` requests (a batched one: once per id, failing if any fails); defaults to
+   * the samples of `store` in [from, to].
+   */
   store: Sample[];
   historyHandler: (req: HistoryRequest) => HistoryAck | Promise<HistoryAck>;
   subscribeHandler: (ids: string[]) => SubscribeAck | Promise<SubscribeAck>;
@@ -72,6 +84,19 @@ export function createFakeSocket(connected = true): FakeSocket {
       const parsed = historyRequestSchema.safeParse(request);
       if (!parsed.success) return { ok: false, error: formatZodError(parsed.error) };
       return fake.historyHandler(request);
+    },
+    async historyBatch(request) {
+      fake.requests.push({ event: 'history', request });
+      const parsed = historyBatchRequestSchema(100).safeParse(request);
+      if (!parsed.success) return { ok: false, error: formatZodError(parsed.error) };
+      const { serverIds, ...range } = request;
+      const series: HistorySeries[] = [];
+      for (const serverId of serverIds) {
+        const ack = await fake.historyHandler({ serverId, ...range });
+        if (!ack.ok) return ack;
+        series.push({ serverId, samples: ack.samples });
+      }
+      return { ok: true, series, unknown: [] };
     },
     async fleetSubscribe() {
       fake.requests.push({ event: 'fleet:subscribe' });

@@ -20,6 +20,7 @@ import { createFanout } from './fanout.js';
 import type { FleetIndex } from './fleet-builder.js';
 import { createFleetInitial } from './fleet-initial.js';
 import { createGeneratorClient, type GeneratorClient } from './generator-client.js';
+import { createHistoryService } from './history-service.js';
 import { createRequestHandler } from './http-routes.js';
 import { createLatestFetcher } from './latest-fetcher.js';
 import { createMetrics, type BroadcasterMetrics } from './metrics.js';
@@ -205,9 +206,22 @@ export function createBroadcaster({ config, log, client: injected }: Broadcaster
       timeoutMs: config.generatorTimeoutMs,
       log: handlerLog,
     }),
-    client,
     generatorUp: () => generator === 'up',
-    historyTimeoutMs: config.generatorTimeoutMs * 5,
+    history: createHistoryService({
+      client,
+      knows: (id) => discovery.has(id),
+      currentTick: () => loop.currentTick,
+      limits: {
+        inFlightPerSocket: config.limits.historyInFlightPerSocket,
+        queuePerSocket: config.limits.historyQueuePerSocket,
+        generatorInFlight: config.limits.historyGeneratorInFlight,
+        maxBatchIds: config.limits.maxSubscriptionsPerSocket,
+      },
+      timeoutMs: config.generatorTimeoutMs * 5,
+      log: handlerLog.child({ module: 'history' }),
+      onRejected: (reason, count = 1) => metrics.rejectedEvents.inc({ reason }, count),
+      registry: metrics.registry,
+    }),
     subscribeSchema: subscribeRequestSchema(config.limits.maxIdsPerSubscribe),
   };
 

@@ -25,6 +25,12 @@ export interface Limits {
   eventBurst: number;
   /** A client whose unsent bytes exceed this skips ticks until it has drained. */
   slowClientBufferBytes: number;
+  /** `history` requests one socket may have running; more wait (history-service.ts). */
+  historyInFlightPerSocket: number;
+  /** `history` requests of one socket that may wait; more are refused with `retryAfterMs`. */
+  historyQueuePerSocket: number;
+  /** Generator history reads running at once for the whole broadcaster. */
+  historyGeneratorInFlight: number;
 }
 
 export interface Config {
@@ -133,6 +139,9 @@ const VARS = {
     fallback: '1048576',
   },
   DIRECT_WRITES: { schema: flag, fallback: 'true' },
+  HISTORY_IN_FLIGHT_PER_SOCKET: { schema: integer(1, 100, 'an integer 1–100'), fallback: '4' },
+  HISTORY_QUEUE_PER_SOCKET: { schema: integer(0, 1_000, 'an integer 0–1000'), fallback: '16' },
+  HISTORY_GENERATOR_IN_FLIGHT: { schema: integer(1, 256, 'an integer 1–256'), fallback: '8' },
   INGRESS_SECRET: { schema: ingressSecret, fallback: undefined },
 } as const;
 
@@ -175,6 +184,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       eventRatePerSecond: v.EVENT_RATE_PER_SECOND,
       eventBurst: v.EVENT_BURST,
       slowClientBufferBytes: v.SLOW_CLIENT_BUFFER_BYTES,
+      historyInFlightPerSocket: v.HISTORY_IN_FLIGHT_PER_SOCKET,
+      historyQueuePerSocket: v.HISTORY_QUEUE_PER_SOCKET,
+      historyGeneratorInFlight: v.HISTORY_GENERATOR_IN_FLIGHT,
     }),
     directWrites: v.DIRECT_WRITES,
     ingressSecret: v.INGRESS_SECRET,

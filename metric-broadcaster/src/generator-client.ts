@@ -1,8 +1,17 @@
 import http from 'node:http';
 import https from 'node:https';
 import fetch, { type Response } from 'node-fetch';
-import { ROUTES, type HistoryResponse, type ServerInfo } from '@metrics/protocol';
-import { historyResponseSchema, serversResponseSchema } from '@metrics/protocol/schemas';
+import {
+  ROUTES,
+  type HistoryBatchResponse,
+  type HistoryResponse,
+  type ServerInfo,
+} from '@metrics/protocol';
+import {
+  historyBatchResponseSchema,
+  historyResponseSchema,
+  serversResponseSchema,
+} from '@metrics/protocol/schemas';
 import { parseLatestBody, type LatestTick } from './latest-body.js';
 
 /** `fleet_initial`: a `/v1/latest` for the frame a socket gets when it joins the fleet room. */
@@ -16,6 +25,8 @@ export class GeneratorError extends Error {
     readonly kind: Exclude<RequestOutcome, 'ok' | 'no_tick'>,
     message: string,
     readonly status?: number,
+    /** From a 503's `Retry-After`: when the generator expects to have room again. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -42,6 +53,12 @@ export interface GeneratorClient {
   /** The committed tick the generator answers with, or `no-tick` for a 204 (long poll ran out). */
   latest(req: LatestRequest): Promise<LatestTick | 'no-tick'>;
   history(serverId: string, query: HistoryQuery, timeoutMs: number): Promise<HistoryResponse>;
+  /** Several servers' history in one request (`GET /v1/history?ids=`), in the order asked. */
+  historyBatch(
+    serverIds: readonly string[],
+    query: HistoryQuery,
+    timeoutMs: number,
+  ): Promise<HistoryBatchResponse>;
   /** Aborts requests in flight and closes the keep-alive sockets. */
   close(): void;
 }
@@ -101,7 +118,12 @@ export function createGeneratorClient({
       if (!res.ok) {
         const message = await errorMessage(res);
         outcome = 'http_error';
-        throw new GeneratorError('http_error', message, res.status);
+        const retryAfter = res.headers.get('retry-after');
+        const retryAfterMs =
+          res.status === 503 && retryAfter && /^\d{1,5}$/.test(retryAfter)
+            ? Number(retryAfter) * 1000
+            : undefined;
+        throw new GeneratorError('http_error', message, res.status, retryAfterMs);
       }
       const value = await read(res);
       outcome = res.status === 204 ? 'no_tick' : 'ok';
@@ -191,6 +213,24 @@ export function createGeneratorClient({
           return parsed.data;
         },
       );
+    },
+
+    historyBatch(serverIds, query, timeoutMs) {
+      const params = new URLSearchParams({ ids: serverIds.join(',') });
+      if (query.from !== undefined) params.set('from', String(query.from));
+      if (query.to !== undefined) params.set('to', String(query.to));
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      const qs = params.toString().replace(/%2C/g, ',');
+      return request('history', `${ROUTES.history}?${qs}`, timeoutMs, async (res) => {
+        if (res.status === 204) {
+          throw new GeneratorError('bad_body', 'generator answered history with no content');
+        }
+        const parsed = historyBatchResponseSchema.safeParse(await readJson(res));
+        if (!parsed.success) {
+          throw new GeneratorError('bad_body', 'generator sent a history body without series');
+        }
+        return parsed.data;
+      });
     },
 
     close() {

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { EVENTS, FLEET_ROOM, serverRoom, type Sample } from '@metrics/protocol';
+import { EVENTS, FLEET_ROOM, serverRoom } from '@metrics/protocol';
 import type { subscribeRequestSchema } from '@metrics/protocol/schemas';
-import { formatZodError, historyRequestSchema } from '@metrics/protocol/schemas';
+import { formatZodError } from '@metrics/protocol/schemas';
 import type { Limits } from './config.js';
 import type { Discovery } from './discovery.js';
 import type { Fanout } from './fanout.js';
 import type { FleetInitial } from './fleet-initial.js';
-import { GeneratorError, type GeneratorClient } from './generator-client.js';
+import type { HistoryService } from './history-service.js';
 import type { LatestFetcher } from './latest-fetcher.js';
 import type { RawSample } from './latest-body.js';
 import type { BroadcasterMetrics } from './metrics.js';
@@ -25,18 +25,14 @@ export interface HandlerContext {
   fetcher: LatestFetcher;
   fanout: Fanout;
   fleetInitial: FleetInitial;
-  client: GeneratorClient;
   generatorUp(): boolean;
-  historyTimeoutMs: number;
+  history: HistoryService;
   /** `subscribeRequestSchema(limits.maxIdsPerSubscribe)`, built once, not per connection. */
   subscribeSchema: ReturnType<typeof subscribeRequestSchema>;
 }
 
 /** What every handler answers; sent as the ack when the client asked for one. */
 type Reply = { ok: true; [key: string]: unknown } | { ok: false; error: string };
-
-/** `history` requests one socket may have in flight. */
-export const MAX_PENDING_HISTORY = 4;
 
 const noPayload = z.undefined({ error: 'this event takes no payload, only an ack callback' });
 
@@ -55,7 +51,6 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
     fleetTick: NO_TICK,
     bucket: fullBucket(rate, now),
     strikes: fullBucket(rate, now),
-    pendingHistory: 0,
   };
 
   socket.use((packet, next) => {
@@ -116,48 +111,10 @@ export function registerHandlers(socket: BroadcasterSocket, ctx: HandlerContext)
     return { ok: true };
   });
 
-  on(socket, EVENTS.history, ctx, async (payload) => {
-    const parsed = historyRequestSchema.safeParse(payload);
-    if (!parsed.success) return invalid(ctx, formatZodError(parsed.error));
-    const { serverId, from, to, limit } = parsed.data;
-    if (from !== undefined && to !== undefined && from > to) {
-      return invalid(ctx, '`from` must not be after `to`');
-    }
-    if (!ctx.discovery.has(serverId)) {
-      metrics.rejectedEvents.inc({ reason: 'unknown' });
-      return { ok: false, error: `unknown server "${serverId}"` };
-    }
-    if (socket.data.pendingHistory >= MAX_PENDING_HISTORY) {
-      metrics.rejectedEvents.inc({ reason: 'too_many' });
-      return {
-        ok: false,
-        error: `too many history requests in flight (at most ${MAX_PENDING_HISTORY})`,
-      };
-    }
-    socket.data.pendingHistory++;
-    try {
-      const res = await ctx.client.history(
-        serverId,
-        {
-          ...(from !== undefined ? { from } : {}),
-          ...(to !== undefined ? { to } : {}),
-          ...(limit !== undefined ? { limit } : {}),
-        },
-        ctx.historyTimeoutMs,
-      );
-      const samples: Sample[] = res.samples;
-      return { ok: true, samples };
-    } catch (err) {
-      if (err instanceof GeneratorError && err.kind === 'http_error') {
-        if (err.status === 404) return { ok: false, error: `unknown server "${serverId}"` };
-        if (err.status === 400) return { ok: false, error: err.message };
-      }
-      log.warn({ err: (err as Error).message, serverId }, 'history request failed');
-      return { ok: false, error: 'generator unavailable, try again later' };
-    } finally {
-      socket.data.pendingHistory--;
-    }
-  });
+  // Both forms, queueing and shared reads: history-service.ts.
+  const history = ctx.history.openSession();
+  socket.on('disconnect', () => history.close());
+  on(socket, EVENTS.history, ctx, (payload) => history.request(payload));
 
   // After the ack, the newest fleet frame at once (the kept one or one shared fetch), so the
   // overview does not wait for the next tick; later ticks' frames follow from the fan-out.

@@ -12,8 +12,6 @@ export interface SocketData {
   bucket: TokenBucket;
   /** Refusals allowed before a flooding client is disconnected. */
   strikes: TokenBucket;
-  /** `history` requests in flight. */
-  pendingHistory: number;
 }
 
 export type InterServerEvents = Record<string, never>;

@@ -4,11 +4,13 @@ import type { Config } from './config.js';
 import { openDatabase, type MetricsDatabase } from './db.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { requestMetrics } from './http/request-metrics.js';
+import { createHistoryPool, type HistoryPool } from './history-pool.js';
 import { createHostWorker } from './host-worker.js';
 import { createLatestCache, type LatestCache } from './latest-cache.js';
 import { createMetrics, type GeneratorMetrics } from './metrics.js';
 import { createRetention } from './retention.js';
 import { healthRouter } from './routes/health-router.js';
+import { historyRouter } from './routes/history-router.js';
 import { latestRouter } from './routes/latest-router.js';
 import { metricsRouter } from './routes/metrics-router.js';
 import { serversRouter } from './routes/servers-router.js';
@@ -21,7 +23,11 @@ import { createTicker, type MaintenanceReport, type Ticker, type TickReport } fr
 export type AppConfig = Pick<
   Config,
   'serverCount' | 'tickMs' | 'dbPath' | 'retentionSeconds' | 'seed' | 'includeHost'
->;
+> &
+  Partial<Pick<Config, 'historyWorkers' | 'historyQueueMax'>>;
+
+/** `HISTORY_WORKERS` and `HISTORY_QUEUE_MAX` when the caller does not say (config.ts defaults). */
+const HISTORY_DEFAULTS = { historyWorkers: 2, historyQueueMax: 64 };
 
 export interface AppOptions {
   config: AppConfig;
@@ -44,9 +50,14 @@ export interface GeneratorApp {
   readonly latest: LatestCache;
   readonly metrics: GeneratorMetrics;
   readonly ticker: Ticker;
+  /** Where history reads run (worker threads or the tick's thread). */
+  readonly history: HistoryPool;
   /** Starts ticking. */
   start(): void;
-  /** Stops ticking (finishing the tick in flight), releases long polls, closes the database. */
+  /**
+   * Stops ticking (finishing the tick in flight), releases long polls, lets history reads in
+   * flight finish and stops their workers, closes the database.
+   */
   close(): Promise<void>;
 }
 
@@ -101,15 +112,29 @@ export function createApp({
     onMaintenance,
   });
 
+  const history = createHistoryPool({
+    db,
+    workers: config.historyWorkers ?? HISTORY_DEFAULTS.historyWorkers,
+    queueMax: config.historyQueueMax ?? HISTORY_DEFAULTS.historyQueueMax,
+    log,
+    onRejected: () => metrics.historyRejected.inc(),
+  });
+
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
   app.use(requestMetrics(metrics));
   app.use(serversRouter({ servers, db, latest }));
+  app.use(historyRouter({ servers, pool: history }));
   app.use(latestRouter({ latest, tickMs: config.tickMs }));
   app.use(healthRouter({ ticker, tickMs: config.tickMs, serverCount: servers.length, now }));
-  app.use(metricsRouter(metrics, () => metrics.longPollWaiters.set(latest.waiting)));
+  app.use(
+    metricsRouter(metrics, () => {
+      metrics.longPollWaiters.set(latest.waiting);
+      metrics.historyQueued.set(history.queued);
+    }),
+  );
   app.use(notFoundHandler);
   app.use(errorHandler(log.child({ module: 'http' })));
 
@@ -121,11 +146,13 @@ export function createApp({
     latest,
     metrics,
     ticker,
+    history,
     start: () => ticker.start(),
     close() {
       closing ??= (async () => {
         await ticker.stop();
         latest.close();
+        await history.close();
         db.close();
       })();
       return closing;

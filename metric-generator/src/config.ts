@@ -32,6 +32,13 @@ export interface Config {
   logLevel: LogLevel;
   /** Adds the `host` server reporting this machine's real CPU, memory, disk, network and load. */
   includeHost: boolean;
+  /**
+   * History reader worker threads (read-only connections beside the tick's writer); 0 reads on
+   * the tick's thread, as does a `:memory:` database whatever this says.
+   */
+  historyWorkers: number;
+  /** History reads that may wait for a worker; more get 503 + `Retry-After`. */
+  historyQueueMax: number;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US').replace(/,/g, '');
@@ -59,6 +66,8 @@ const VARS = {
   SEED: { schema: integer(0, 4_294_967_295, 'an integer 0–4294967295'), fallback: undefined },
   LOG_LEVEL: { schema: logLevel, fallback: 'info' },
   INCLUDE_HOST: { schema: flag, fallback: 'false' },
+  HISTORY_WORKERS: { schema: integer(0, 16, 'an integer 0–16'), fallback: '2' },
+  HISTORY_QUEUE_MAX: { schema: integer(1, 10_000, 'an integer 1–10000'), fallback: '64' },
 } as const;
 
 /**
@@ -82,5 +91,7 @@ export function loadConfig(
     seedFromEnv: v.SEED !== undefined,
     logLevel: v.LOG_LEVEL,
     includeHost: v.INCLUDE_HOST,
+    historyWorkers: v.HISTORY_WORKERS,
+    historyQueueMax: v.HISTORY_QUEUE_MAX,
   });
 }

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { SampleColumns } from './simulation.js';
 import type { ServerRef } from './server-ids.js';
-import { mergeNewest } from './history-merge.js';
+import { createHistoryReader } from './history-reader.js';
 
 /** Numbered migrations (`NNN_name.sql`), applied in order at open; `PRAGMA user_version` records the last. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -121,13 +121,6 @@ export function openDatabase({
   let active = db.prepare('SELECT active FROM staging_state').pluck().get() as StagingTable;
   const setActive = db.prepare('UPDATE staging_state SET active = ?');
   const insertServer = db.prepare('INSERT OR IGNORE INTO servers (id, name) VALUES (?, ?)');
-  const selectHistory = db.prepare<[number, number, number, number], SampleRow>(
-    `SELECT * FROM (
-       SELECT server_id AS serverKey, ts, cpu_pct AS cpuPct, mem_pct AS memPct, disk_pct AS diskPct,
-              net_rx_bps AS netRxBps, net_tx_bps AS netTxBps, load1
-       FROM samples WHERE server_id = ? AND ts BETWEEN ? AND ? ORDER BY ts DESC LIMIT ?
-     ) ORDER BY ts`,
-  );
   const selectServerKeys = db.prepare<[], number>('SELECT id FROM servers ORDER BY id').pluck();
   const deleteOld = db.prepare('DELETE FROM samples WHERE server_id = ? AND ts < ?');
 
@@ -177,18 +170,8 @@ export function openDatabase({
     }
     setActive.run(other());
   });
-  const history = (key: number, from: number, to: number, limit: number): SampleRow[] => {
-    const q = { key, from, to, limit };
-    // Precedence: the active table holds the newest writes, then the one being folded.
-    return mergeNewest(
-      [
-        staged[active]!.history.all(q),
-        staged[other()]!.history.all(q),
-        selectHistory.all(key, from, to, limit),
-      ],
-      limit,
-    );
-  };
+  // The same statements as the history reader workers' (history-reader.ts), on this connection.
+  const history = createHistoryReader(db).rows;
 
   let closed = false;
   return {
@@ -233,31 +216,15 @@ export function openDatabase({
 }
 
 /**
- * The statements of one staging table, keyed `(ts, server_id)`. Reading one server out of it
- * walks its distinct ticks with one index seek each (a recursive CTE: SQLite has no skip scan
- * without statistics), so a generation of ticks costs a few dozen seeks, not a table scan.
+ * The write and maintenance statements of one staging table, keyed `(ts, server_id)`; its
+ * history reads are in history-reader.ts.
  */
 function stagingStatements(db: Database.Database, table: string) {
-  const distinctTicks = `WITH RECURSIVE t(ts) AS (
-       SELECT min(ts) FROM ${table} WHERE ts BETWEEN :from AND :to
-       UNION ALL
-       SELECT (SELECT min(ts) FROM ${table} WHERE ts > t.ts AND ts <= :to) FROM t
-       WHERE t.ts IS NOT NULL
-     )`;
   const columns = '(ts, server_id, cpu_pct, mem_pct, disk_pct, net_rx_bps, net_tx_bps, load1)';
   return {
     insertOne: db.prepare(`INSERT OR REPLACE INTO ${table} ${columns} VALUES ${placeholders(1)}`),
     insertMany: db.prepare(
       `INSERT OR REPLACE INTO ${table} ${columns} VALUES ${placeholders(ROWS_PER_STATEMENT)}`,
-    ),
-    history: db.prepare<[{ key: number; from: number; to: number; limit: number }], SampleRow>(
-      `${distinctTicks}
-       SELECT * FROM (
-         SELECT r.server_id AS serverKey, r.ts, r.cpu_pct AS cpuPct, r.mem_pct AS memPct,
-                r.disk_pct AS diskPct, r.net_rx_bps AS netRxBps, r.net_tx_bps AS netTxBps, r.load1
-         FROM t JOIN ${table} r ON r.ts = t.ts AND r.server_id = :key
-         ORDER BY r.ts DESC LIMIT :limit
-       ) ORDER BY ts`,
     ),
     // Sorted by (server_id, ts): each server's leaf page of `samples` is visited once, in order.
     copy: db.prepare<[{ lo: number; hi: number }]>(

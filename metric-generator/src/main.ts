@@ -44,6 +44,8 @@ await listen(server, {
       dbPath: config.dbPath,
       seed: config.seed,
       seedFromEnv: config.seedFromEnv,
+      historyReads: app.history.mode,
+      historyWorkers: app.history.workers,
     };
   },
 });

@@ -18,6 +18,8 @@ export interface GeneratorMetrics {
   rowsFolded: Counter;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'route'>;
+  historyRejected: Counter;
+  historyQueued: Gauge;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): GeneratorMetrics {
@@ -104,6 +106,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gener
       help: 'HTTP request duration by route (long polls include the wait)',
       labelNames: ['route'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5],
+      registers,
+    }),
+    historyRejected: new Counter({
+      name: 'generator_history_rejected_total',
+      help: 'History reads refused with 503 because every reader was busy and the queue full',
+      registers,
+    }),
+    historyQueued: new Gauge({
+      name: 'generator_history_queued',
+      help: 'History reads waiting for a reader worker',
       registers,
     }),
   };

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       seedFromEnv: false,
       logLevel: 'info',
       includeHost: false,
+      historyWorkers: 2,
+      historyQueueMax: 64,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -51,11 +51,47 @@ export interface HistoryRequest {
   limit?: number;
 }
 
+/**
+ * Batched backfill: several servers' history in one request and one answer (one generator read).
+ * `from`, `to` and `limit` apply to each server; ids × limit must stay within
+ * `HISTORY_BATCH_SAMPLES_MAX`, and there may be at most as many ids as the socket may watch.
+ */
+export interface HistoryBatchRequest {
+  serverIds: string[];
+  from?: number | string;
+  to?: number | string;
+  limit?: number;
+}
+
 /** The one reply shape of every ack. */
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: string };
 
 export type SubscribeAck = Ack<{ subscribed: string[]; unknown: string[] }>;
-export type HistoryAck = Ack<{ samples: Sample[] }>;
+
+/**
+ * A refused or failed `history` request. `retryAfterMs` is set when asking again later will
+ * work (the request queue was full, or the generator was saturated): wait that long first.
+ */
+export interface HistoryFailure {
+  ok: false;
+  error: string;
+  retryAfterMs?: number;
+}
+
+export type HistoryAck = { ok: true; samples: Sample[] } | HistoryFailure;
+
+/** One server's samples in a batched answer, oldest first. */
+export interface HistorySeries {
+  serverId: string;
+  samples: Sample[];
+}
+
+/**
+ * Answer to a batched `history`: one series per known id, in the order asked (each id once);
+ * ids the broadcaster does not know are listed in `unknown` instead (as `subscribe` does).
+ */
+export type HistoryBatchAck =
+  { ok: true; series: HistorySeries[]; unknown: string[] } | HistoryFailure;
 
 /**
  * A fleet frame on the wire: the binary `values` are decoded with `decodeFleetFrame`.
@@ -81,7 +117,11 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   subscribe: (req: SubscribeRequest, ack: (res: SubscribeAck) => void) => void;
   unsubscribe: (req: SubscribeRequest, ack: (res: Ack) => void) => void;
-  history: (req: HistoryRequest, ack: (res: HistoryAck) => void) => void;
+  /** The single form answers `HistoryAck`, the batched form (`serverIds`) `HistoryBatchAck`. */
+  history: (
+    req: HistoryRequest | HistoryBatchRequest,
+    ack: (res: HistoryAck | HistoryBatchAck) => void,
+  ) => void;
   'fleet:subscribe': (ack: (res: Ack) => void) => void;
   'fleet:unsubscribe': (ack: (res: Ack) => void) => void;
 }

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { HISTORY_LIMIT_MAX, HISTORY_LIMIT_DEFAULT } from './http.js';
+import {
+  HISTORY_BATCH_IDS_MAX,
+  HISTORY_BATCH_SAMPLES_MAX,
+  HISTORY_LIMIT_DEFAULT,
+  HISTORY_LIMIT_MAX,
+} from './http.js';
 import { MAX_SERVER_ID_LENGTH } from './sample.js';
 
 /**
@@ -28,6 +33,10 @@ export const latestResponseSchema = z.object({ samples: z.array(sampleSchema) })
 export const historyResponseSchema = z.object({
   serverId: serverIdSchema,
   samples: z.array(sampleSchema),
+});
+
+export const historyBatchResponseSchema = z.object({
+  series: z.array(historyResponseSchema),
 });
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -70,6 +79,39 @@ export const historyQuerySchema = z
     message: '`from` must not be after `to`',
   });
 
+const tooManySamples = (ids: number, limit: number) =>
+  `${ids} servers × limit ${limit} is more than ${HISTORY_BATCH_SAMPLES_MAX} samples: lower \`limit\` or split the request`;
+
+/**
+ * Query of `GET /v1/history`: `ids` is a comma-separated list of 1–`HISTORY_BATCH_IDS_MAX`
+ * server ids (duplicates count once, order kept); the rest as `historyQuerySchema`, `limit` per
+ * server, and ids × limit at most `HISTORY_BATCH_SAMPLES_MAX`.
+ */
+export const historyBatchQuerySchema = z
+  .object({
+    ids: z
+      .string({ error: 'expected a comma-separated list of server ids' })
+      .transform((v) => [...new Set(v.split(','))])
+      .pipe(
+        z
+          .array(serverIdSchema)
+          .min(1)
+          .max(HISTORY_BATCH_IDS_MAX, `at most ${HISTORY_BATCH_IDS_MAX} server ids`),
+      ),
+    from: instantSchema.optional(),
+    to: instantSchema.optional(),
+    limit: historyLimitSchema,
+  })
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: '`from` must not be after `to`',
+  })
+  .superRefine((q, ctx) => {
+    if (q.ids.length * q.limit > HISTORY_BATCH_SAMPLES_MAX) {
+      ctx.addIssue({ code: 'custom', message: tooManySamples(q.ids.length, q.limit) });
+    }
+  });
+
 /** Payload of the socket `history` event. */
 export const historyRequestSchema = z
   .object({
@@ -79,6 +121,35 @@ export const historyRequestSchema = z
     limit: z.number().int().min(1).max(HISTORY_LIMIT_MAX).optional(),
   })
   .strict();
+
+/**
+ * Payload of the batched socket `history` event; `maxIds` is the socket's subscription limit
+ * (never more than `HISTORY_BATCH_IDS_MAX`). Duplicate ids count once.
+ */
+export const historyBatchRequestSchema = (maxIds: number) => {
+  const max = Math.min(maxIds, HISTORY_BATCH_IDS_MAX);
+  return z
+    .object({
+      serverIds: z
+        .array(serverIdSchema)
+        .min(1)
+        .transform((ids) => [...new Set(ids)])
+        .pipe(z.array(serverIdSchema).max(max, `at most ${max} server ids`)),
+      from: instantSchema.optional(),
+      to: instantSchema.optional(),
+      limit: z.number().int().min(1).max(HISTORY_LIMIT_MAX).optional(),
+    })
+    .strict()
+    .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+      message: '`from` must not be after `to`',
+    })
+    .superRefine((q, ctx) => {
+      const limit = q.limit ?? HISTORY_LIMIT_DEFAULT;
+      if (q.serverIds.length * limit > HISTORY_BATCH_SAMPLES_MAX) {
+        ctx.addIssue({ code: 'custom', message: tooManySamples(q.serverIds.length, limit) });
+      }
+    });
+};
 
 /** Payload of `subscribe` / `unsubscribe`; `max` is the broadcaster's configured limit. */
 export const subscribeRequestSchema = (max: number) =>

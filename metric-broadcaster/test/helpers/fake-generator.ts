@@ -106,6 +106,9 @@ export function createFakeGenerator(opts: {
     async history() {
       throw new GeneratorError('network', 'not modelled');
     },
+    async historyBatch() {
+      throw new GeneratorError('network', 'not modelled');
+    },
     close() {},
   };
   return { fake, client };

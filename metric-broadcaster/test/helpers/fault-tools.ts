@@ -139,7 +139,19 @@ export interface WatchingClient {
   close(): void;
 }
 
-export function watchingClient(url: string, serverIds: readonly string[]): WatchingClient {
+export interface WatchingOptions {
+  /**
+   * Backfill every server with ONE batched `history` request (from the oldest of the newest
+   * timestamps held), as the dashboard and the example client do; default one request per server.
+   */
+  batched?: boolean;
+}
+
+export function watchingClient(
+  url: string,
+  serverIds: readonly string[],
+  options: WatchingOptions = {},
+): WatchingClient {
   const socket: Client = connect(url, {
     transports: ['websocket'],
     forceNew: true,
@@ -192,14 +204,26 @@ export function watchingClient(url: string, serverIds: readonly string[]): Watch
         .timeout(5_000)
         .emitWithAck('subscribe', { serverIds: [...serverIds] });
       if (!ack.ok) state.errors.push(`subscribe: ${ack.error}`);
+      const held = [...newestHeld.values()].filter((t) => t >= 0);
+      if (options.batched && held.length) {
+        const reply = await socket.timeout(10_000).emitWithAck('history', {
+          serverIds: [...serverIds],
+          from: Math.min(...held) + 1,
+          limit: 10_000 / serverIds.length,
+        });
+        if (reply.ok && 'series' in reply) for (const s of reply.series) keep(s.samples);
+        else if (!reply.ok) state.errors.push(`history: ${reply.error}`);
+        done();
+        return;
+      }
       for (const id of serverIds) {
         const newest = newestHeld.get(id)!;
         if (newest < 0) continue; // nothing held yet: nothing to fill
         const reply = await socket
           .timeout(5_000)
           .emitWithAck('history', { serverId: id, from: newest + 1, limit: 10_000 });
-        if (reply.ok) keep(reply.samples);
-        else state.errors.push(`history ${id}: ${reply.error}`);
+        if (reply.ok && 'samples' in reply) keep(reply.samples);
+        else if (!reply.ok) state.errors.push(`history ${id}: ${reply.error}`);
       }
       done();
     })().catch((err: Error) => {

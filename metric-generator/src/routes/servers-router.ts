@@ -1,7 +1,8 @@
 import { Router } from 'express';
-import { HISTORY_LIMIT_DEFAULT, ROUTES } from '@metrics/protocol';
-import { historyQuerySchema, serverIdSchema } from '@metrics/protocol/schemas';
-import type { MetricsDatabase, SampleRow } from '../db.js';
+import { ROUTES } from '@metrics/protocol';
+import { serverIdSchema } from '@metrics/protocol/schemas';
+import type { MetricsDatabase } from '../db.js';
+import { rowJson } from '../history-json.js';
 import { sampleJson, type LatestCache } from '../latest-cache.js';
 import type { ServerRef } from '../server-ids.js';
 import { notFound, unavailable } from '../http/http-error.js';
@@ -14,16 +15,9 @@ export interface ServersRouterDeps {
   latest: LatestCache;
 }
 
-/** Serializes a stored row exactly like the latest cache does (`Sample` key order). */
-export function rowJson(id: string, row: SampleRow): string {
-  return (
-    `{"serverId":${JSON.stringify(id)},"timestamp":"${new Date(row.ts).toISOString()}",` +
-    `"cpuPct":${row.cpuPct},"memPct":${row.memPct},"diskPct":${row.diskPct},` +
-    `"netRxBps":${row.netRxBps},"netTxBps":${row.netTxBps},"load1":${row.load1}}`
-  );
-}
+export { rowJson } from '../history-json.js';
 
-/** `GET /v1/servers`, `GET /v1/servers/:id/latest`, `GET /v1/servers/:id/history`. */
+/** `GET /v1/servers`, `GET /v1/servers/:id/latest` (history: history-router.ts). */
 export function serversRouter({ servers, db, latest }: ServersRouterDeps): Router {
   const router = Router();
   const byId = new Map(servers.map((s) => [s.id, s]));
@@ -50,19 +44,6 @@ export function serversRouter({ servers, db, latest }: ServersRouterDeps): Route
     const row = db.latest(server.key);
     if (!row) throw unavailable(`no sample of ${server.id} committed yet`);
     sendJson(res, rowJson(server.id, row), { 'X-Tick': String(row.ts) });
-  });
-
-  router.get('/v1/servers/:id/history', (req, res) => {
-    const server = serverOf(req.params.id);
-    const q = parseOr400(historyQuerySchema, req.query, 'history query');
-    const rows = db.history(
-      server.key,
-      q.from ?? 0,
-      q.to ?? Number.MAX_SAFE_INTEGER,
-      q.limit ?? HISTORY_LIMIT_DEFAULT,
-    );
-    const samples = rows.map((r) => rowJson(server.id, r)).join(',');
-    sendJson(res, `{"serverId":${JSON.stringify(server.id)},"samples":[${samples}]}`);
   });
 
   return router;
