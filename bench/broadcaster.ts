@@ -697,4 +697,6 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+// `--replicas=1,2`: the replica bench behind the ingress (bench/replicas.ts) instead of this one.
+if (argValue('replicas') !== undefined) await import('./replicas.js');
+else await main();

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { broadcasterBench } from './lib/broadcaster-result.js';
 import { exportersBench } from './lib/exporters-result.js';
+import { replicasBench } from './lib/replicas-result.js';
 import { frontendBench } from './lib/frontend-result.js';
 import { generatorBench } from './lib/generator-result.js';
 import { herdBench } from './lib/herd-result.js';
@@ -38,6 +39,7 @@ const only = argv
 const BENCHES: readonly Bench<Json>[] = [
   generatorBench,
   broadcasterBench,
+  replicasBench,
   frontendBench,
   exportersBench,
   soakBench,

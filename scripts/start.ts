@@ -10,6 +10,10 @@
  * NODE_EXPORTER_TIMEOUT_MS, NODE_EXPORTER_MOUNT, POLL_INTERVAL_MS, DISCOVERY_INTERVAL_MS,
  * CORS_ORIGINS, LOG_LEVEL reach the services unchanged (the children inherit the environment);
  * each service validates its own and a bad value stops the start.
+ * BROADCASTER_REPLICAS (1–16, default 1) runs that many broadcasters on BROADCASTER_PORT (3002)
+ * and the ports after it, all behind the ingress; one that dies is restarted with backoff.
+ * GENERATOR_PORT (3001), FRONTEND_PORT (3000) move the other internal ports; every port is
+ * checked free before anything starts (scripts/lib/start-ports.ts).
  *
  * Exposure (docs/security.md): the services listen on 127.0.0.1 only; the ingress on HTTP_BIND
  * (all interfaces) : HTTP_PORT. INGRESS_AUTH_FILE locks it with basic auth (and a per-run
@@ -25,16 +29,15 @@ import { fileURLToPath } from 'node:url';
 import { formatLogLine, levelValue, LEVELS } from './lib/log-format.ts';
 import { readHtpasswd } from './lib/htpasswd.ts';
 import { findNginx } from './lib/nginx.ts';
-import { startStack, type Stack, type StackPartName } from './lib/stack.ts';
+import { startStack, type RestartEvent, type Stack, type StackPartName } from './lib/stack.ts';
+import { planPorts, takenPorts } from './lib/start-ports.ts';
+import { startBalancer, type Balancer } from './lib/tcp-balancer.ts';
 import { startDevIngress, startPreviewIngress, type IngressHandle } from './lib/vite-ingress.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const dev = process.argv.includes('--dev');
 /** `npm start -- --no-nginx`: the embedded fallback ingress even when nginx is installed. */
 const noNginx = process.argv.includes('--no-nginx');
-
-/** Default ports (README "Configuration"); the ingress port is HTTP_PORT. */
-const PORTS = { 'metric-generator': 3001, 'metric-broadcaster': 3002, frontend: 3000 } as const;
 
 const LABELS: Record<StackPartName | 'ingress', string> = {
   'metric-generator': 'generator',
@@ -103,6 +106,19 @@ const tls = tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey } : undefined;
 const ingressSecret = authFile
   ? process.env.INGRESS_SECRET || randomBytes(32).toString('hex')
   : undefined;
+let plan: ReturnType<typeof planPorts>;
+try {
+  plan = planPorts(process.env, { frontend: !dev, https: Boolean(tls) });
+} catch (err) {
+  fail((err as Error).message.split('\n').join('\nnpm start: '));
+}
+const PORTS = {
+  'metric-generator': plan.generator,
+  'metric-broadcaster': plan.broadcaster,
+  frontend: plan.frontend,
+} as const;
+/** Log prefix of broadcaster replica `i`: plain `broadcaster` when there is only one. */
+const replicaLabel = (i: number) => (plan.replicas === 1 ? 'broadcaster' : `broadcaster-${i + 1}`);
 const userLevel = process.env.LOG_LEVEL ?? 'info';
 const shownLevel = levelValue(userLevel);
 if (shownLevel === undefined) {
@@ -117,8 +133,8 @@ const print = (part: string, line: string) => {
   const out = formatLogLine(part, line, {
     minLevel: shownLevel,
     color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    width: 11,
-    colorIndex: COLOR_INDEX[part],
+    width: plan.replicas === 1 ? 11 : 14,
+    colorIndex: COLOR_INDEX[part.startsWith('broadcaster') ? 'broadcaster' : part],
   });
   if (out !== undefined) process.stdout.write(`${out}\n`);
 };
@@ -180,6 +196,8 @@ function buildIfStale(): void {
 
 // --- run -------------------------------------------------------------------------------------
 async function main(): Promise<void> {
+  const taken = await takenPorts(plan.uses);
+  if (taken.length > 0) fail(taken.join('\nnpm start: '));
   if (!dev) buildIfStale();
   if (dev && (authFile || tls)) {
     fail(
@@ -195,8 +213,12 @@ async function main(): Promise<void> {
     LOG_LEVEL: childLevel,
   });
 
+  const broadcasterPorts =
+    plan.replicas === 1
+      ? `broadcaster :${plan.broadcaster}`
+      : `${plan.replicas} broadcasters :${plan.broadcaster}–${plan.broadcaster + plan.replicas - 1}`;
   say(
-    `starting: generator :${PORTS['metric-generator']}, broadcaster :${PORTS['metric-broadcaster']}` +
+    `starting: generator :${PORTS['metric-generator']}, ${broadcasterPorts}` +
       `${dev ? '' : `, frontend :${PORTS.frontend}`}, SERVER_COUNT=${serverCountText}` +
       `${process.env.NODE_EXPORTER_TARGETS ? `, NODE_EXPORTER_TARGETS=${process.env.NODE_EXPORTER_TARGETS}` : ''}` +
       `${process.env.NODE_EXPORTER_TARGETS_FILE ? `, NODE_EXPORTER_TARGETS_FILE=${process.env.NODE_EXPORTER_TARGETS_FILE}` : ''}` +
@@ -216,25 +238,38 @@ async function main(): Promise<void> {
       dataDir: resolve(ROOT, '.run'),
       dbPath: process.env.DB_PATH ?? resolve(ROOT, 'data/metrics.db'),
       detached: true,
+      broadcasterReplicas: plan.replicas,
+      superviseBroadcasters: true,
+      onRestart: (event) => say(restartMessage(event)),
       env: {
         // SERVER_COUNT is passed as given, so the generator's own validation reports a bad value.
         'metric-generator': { ...serviceEnv('metric-generator'), SERVER_COUNT: serverCountText },
         'metric-broadcaster': serviceEnv('metric-broadcaster'),
         frontend: serviceEnv('frontend'),
       },
-      onLine: (name, line) => print(LABELS[name], line),
+      onLine: (name, line, replica) =>
+        print(replica === undefined ? LABELS[name] : replicaLabel(replica), line),
     });
   } catch (err) {
     fail(`could not start the services:\n${(err as Error).message}`);
   }
 
   let ingress: IngressHandle | undefined;
+  // Without nginx, several replicas get a least-connections TCP balancer in front of them.
+  let balancer: Balancer | undefined;
+  let broadcasterUrl = stack.broadcaster.url;
+  if (ingressKind !== 'nginx' && plan.replicas > 1) {
+    balancer = await startBalancer(
+      stack.broadcasters.map((b) => ({ host: '127.0.0.1', port: b.port })),
+    );
+    broadcasterUrl = balancer.url;
+  }
   try {
     if (ingressKind === 'vite-preview') {
       ingress = await startPreviewIngress({
         host: httpBind,
         port: httpPort,
-        broadcasterUrl: stack.broadcaster.url,
+        broadcasterUrl,
         frontendUrl: stack.frontend!.url,
         security: { authFile, tls, httpsPort, secret: ingressSecret },
       });
@@ -242,7 +277,7 @@ async function main(): Promise<void> {
       ingress = await startDevIngress({
         host: httpBind,
         port: httpPort,
-        broadcasterUrl: stack.broadcaster.url,
+        broadcasterUrl,
       });
     }
   } catch (err) {
@@ -293,6 +328,7 @@ async function main(): Promise<void> {
     firstSignalAt = Date.now();
     say(`\n${signal}: stopping ingress, frontend, broadcaster, generator…`);
     await ingress?.close();
+    await balancer?.close();
     await stack.stop();
     say('stopped');
     process.exit(0);
@@ -301,10 +337,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', (signal) => void shutdown(signal));
 
   // A service that dies on its own takes the whole run down: a half-running stack only confuses.
-  for (const name of ['metric-generator', 'metric-broadcaster', 'frontend', 'nginx'] as const) {
+  // Broadcaster replicas are the exception: the stack restarts them (see restartMessage).
+  for (const name of ['metric-generator', 'frontend', 'nginx'] as const) {
     const part = {
       'metric-generator': () => stack.generator,
-      'metric-broadcaster': () => stack.broadcaster,
       frontend: () => stack.frontend,
       nginx: () => (ingressKind === 'nginx' ? stack.nginx : undefined),
     }[name]();
@@ -313,10 +349,23 @@ async function main(): Promise<void> {
       stopping = true;
       say(`\n${LABELS[name]} exited (code ${code}, signal ${signal}); stopping the rest`);
       await ingress?.close();
+      await balancer?.close();
       await stack.stop();
       process.exit(1);
     });
   }
+}
+
+/** The supervisor's account of a broadcaster replica that died, for the log. */
+function restartMessage(event: RestartEvent): string {
+  const who = `${replicaLabel(event.replica)} (:${event.port})`;
+  if (event.kind === 'restarted') return `${who} restarted`;
+  const why = event.exit
+    ? `exited (code ${event.exit.code}, signal ${event.exit.signal})`
+    : `did not start: ${event.error ?? 'no listening line'}`;
+  return event.delayMs === undefined
+    ? `${who} ${why}`
+    : `${who} ${why}; restarting in ${event.delayMs} ms (failure ${event.attempt} in a row)`;
 }
 
 void main();

@@ -12,10 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { DCLinter } from 'dclint';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { loadConfig as broadcasterConfig } from '../../metric-broadcaster/src/config.ts';
-import { loadConfig as frontendConfig } from '../../frontend/server/config.ts';
-import { loadConfig as generatorConfig } from '../../metric-generator/src/config.ts';
 import {
+  BROADCASTER_SERVER_PARAMS,
   findNginx,
   ingressSecurityVars,
   renderTemplate,
@@ -24,6 +22,7 @@ import {
   testNginxConfig,
   writeNginxConfig,
 } from '../../scripts/lib/nginx.ts';
+import { planPorts } from '../../scripts/lib/start-ports.ts';
 import {
   copies,
   dockerignore,
@@ -33,12 +32,15 @@ import {
   readmeConfigTable,
   type DockerStage,
 } from './parse.ts';
+import { defaultPort, load, NODE_SERVICES, variablesRead } from './service-config.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
 interface ComposeService {
   build?: { context: string; dockerfile: string };
+  deploy?: { replicas?: string | number };
+  container_name?: string;
   image?: string;
   environment?: Record<string, string>;
   ports?: string[];
@@ -69,44 +71,24 @@ const envshExports = (text: string) =>
 const compose = parse(readFileSync(COMPOSE_PATH, 'utf8'), { merge: true }) as ComposeFile;
 const template = read('nginx/templates/default.conf.template');
 const nginxTemplate = parseNginxTemplate(template);
+type TemplateVars = Record<(typeof TEMPLATE_VARIABLES)[number], string>;
+/**
+ * What the nginx image fills the template with: compose's environment, and the access-control
+ * variables its entrypoint script derives (here: all off).
+ */
+const composeTemplateVars = {
+  ...ingressSecurityVars(),
+  ...Object.fromEntries(
+    TEMPLATE_VARIABLES.flatMap((name) => {
+      const value = compose.services.nginx!.environment?.[name];
+      return value === undefined ? [] : [[name, value]];
+    }),
+  ),
+} as TemplateVars;
+/** The template as the nginx image renders it with compose's environment. */
+const composeNginx = parseNginxTemplate(renderTemplate(composeTemplateVars, template));
 const readmeTable = readmeConfigTable(read('README.md'));
 const isIgnored = dockerignore(read('.dockerignore'));
-
-type Loader = (env: Record<string, string | undefined>, randomSeed?: () => number) => unknown;
-
-/** The three Node services: where they live and how their configuration is read. */
-const NODE_SERVICES: Record<string, { load: Loader; readme: string; workspace: string }> = {
-  'metric-generator': { load: generatorConfig, readme: 'generator', workspace: 'metric-generator' },
-  'metric-broadcaster': {
-    load: broadcasterConfig,
-    readme: 'broadcaster',
-    workspace: 'metric-broadcaster',
-  },
-  frontend: { load: frontendConfig, readme: 'frontend', workspace: 'frontend' },
-};
-
-/** Runs a service's pure `loadConfig` (fixed seed, so two calls compare equal). */
-const load = (service: string, env: Record<string, string | undefined>) =>
-  NODE_SERVICES[service]!.load(env, () => 7);
-
-/** Every variable `loadConfig` looks up, recorded through a Proxy: no grepping of its source. */
-function variablesRead(service: string): string[] {
-  const seen = new Set<string>();
-  const env = new Proxy({} as Record<string, string | undefined>, {
-    get(_, key) {
-      if (typeof key === 'string') seen.add(key);
-      return undefined;
-    },
-    has(_, key) {
-      if (typeof key === 'string') seen.add(key);
-      return false;
-    },
-  });
-  load(service, env);
-  return [...seen].filter((name) => /^[A-Z][A-Z0-9_]*$/.test(name)).sort();
-}
-
-const defaultPort = (service: string) => (load(service, {}) as { port: number }).port;
 
 /** Compose's value for a variable, with `${NAME:-default}` resolved to its default. */
 function resolved(value: string): string {
@@ -200,9 +182,9 @@ describe('docker-compose.yml', () => {
     ).hostname;
     expect(generatorHost).toBe('metric-generator');
     expect(healthyDeps('metric-broadcaster')).toEqual(['metric-generator']);
-    const upstreamServices = [...nginxTemplate.upstreams.values()]
+    const upstreamServices = [...composeNginx.upstreams.values()]
       .flat()
-      .map((server) => hostPort(resolvedTemplateValue(server)).host)
+      .map((server) => hostPort(server).host)
       .sort();
     expect(healthyDeps('nginx')).toEqual(upstreamServices);
   });
@@ -228,6 +210,31 @@ describe('docker-compose.yml', () => {
     expect(generator.volumes).toContain('${FILE_SD_DIR:-./file_sd}:/etc/metrics/file_sd:ro');
     expect(existsSync(join(ROOT, 'file_sd/targets.example.json'))).toBe(true);
   });
+  it('scales the broadcaster: deploy.replicas from BROADCASTER_REPLICAS (npm start’s default), no fixed name or port', () => {
+    const broadcaster = compose.services['metric-broadcaster']!;
+    expect(broadcaster.deploy?.replicas).toBe('${BROADCASTER_REPLICAS:-1}');
+    expect(planPorts({}).replicas).toBe(1);
+    expect(broadcaster.container_name).toBeUndefined();
+    expect(broadcaster.ports).toBeUndefined();
+    // Only the broadcaster scales: SQLite has one writer, and nginx owns the host port.
+    for (const name of ['metric-generator', 'nginx']) {
+      expect(compose.services[name]!.deploy?.replicas, name).toBeUndefined();
+    }
+  });
+
+  it.skipIf(spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0)(
+    'hands BROADCASTER_REPLICAS to docker-compose 1.29 as an integer replica count',
+    () => {
+      const run = spawnSync('docker-compose', ['-f', COMPOSE_PATH, 'config'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, BROADCASTER_REPLICAS: '3' },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const config = parse(run.stdout) as ComposeFile;
+      expect(config.services['metric-broadcaster']!.deploy?.replicas).toBe(3);
+    },
+  );
 
   it('keeps the SQLite file on a named volume', () => {
     const generator = compose.services['metric-generator']!;
@@ -263,15 +270,6 @@ describe('docker-compose.yml', () => {
     expect(Object.fromEntries(example)).toEqual(Object.fromEntries(fromCompose));
   });
 });
-
-/** A `${VAR}` of the nginx template, resolved with what compose gives the nginx container. */
-function resolvedTemplateValue(value: string): string {
-  return value.replace(/\$\{(\w+)\}/g, (_, name: string) => {
-    const given = compose.services.nginx!.environment?.[name];
-    if (given === undefined) throw new Error(`compose does not give nginx ${name}`);
-    return given;
-  });
-}
 
 /** Variables the last stage of a service's Dockerfile sets with `ENV` (e.g. `HOST=0.0.0.0`). */
 function imageEnv(service: string): Record<string, string> {
@@ -353,10 +351,10 @@ describe('nginx template', () => {
   });
 
   it('has upstreams that each name a compose service on its port', () => {
-    expect(nginxTemplate.upstreams.size).toBeGreaterThan(0);
-    for (const [upstream, servers] of nginxTemplate.upstreams) {
+    expect(composeNginx.upstreams.size).toBeGreaterThan(0);
+    for (const [upstream, servers] of composeNginx.upstreams) {
       expect(servers.length, `upstream ${upstream}`).toBe(1);
-      const { host, port } = hostPort(resolvedTemplateValue(servers[0]!));
+      const { host, port } = hostPort(servers[0]!);
       expect(Object.keys(NODE_SERVICES), `upstream ${upstream} → ${host}`).toContain(host);
       expect(port, `${host} port`).toBe(Number(compose.services[host]!.environment!.PORT));
       expect(port, `${host} default port`).toBe(defaultPort(host));
@@ -365,9 +363,9 @@ describe('nginx template', () => {
 
   it('routes / to the frontend and /socket.io/ to the broadcaster, and nothing to the generator', () => {
     const serviceOf = (location: string) => {
-      const upstream = nginxTemplate.locations.get(location);
-      const server = upstream && nginxTemplate.upstreams.get(upstream)?.[0];
-      return server ? hostPort(resolvedTemplateValue(server)).host : undefined;
+      const upstream = composeNginx.locations.get(location);
+      const server = upstream && composeNginx.upstreams.get(upstream)?.[0];
+      return server ? hostPort(server).host : undefined;
     };
     expect(serviceOf('/')).toBe('frontend');
     expect(serviceOf('/socket.io/')).toBe('metric-broadcaster');
@@ -395,9 +393,7 @@ describe('nginx template', () => {
     'renders exactly as envsubst with the explicit variable list (what the nginx image does)',
     () => {
       const vars = {
-        NGINX_LISTEN: '8080',
-        FRONTEND_UPSTREAM: 'frontend:3000',
-        BROADCASTER_UPSTREAM: 'b:3002',
+        ...composeTemplateVars,
         ...ingressSecurityVars({
           authUserFile: '/etc/nginx/ingress/htpasswd',
           tls: { cert: '/c.pem', key: '/k.pem' },
@@ -425,12 +421,47 @@ describe('nginx template', () => {
         dir,
         listen: '127.0.0.1:8080',
         frontendUpstream: '127.0.0.1:3000',
-        broadcasterUpstream: '127.0.0.1:3002',
+        broadcasterUpstream: ['127.0.0.1:3002', '127.0.0.1:3003', '127.0.0.1:3004'],
       });
       expect(testNginxConfig(dir)).toMatch(/syntax is ok/);
+      const rendered = parseNginxTemplate(readFileSync(join(dir, 'default.conf'), 'utf8'));
+      expect(rendered.upstreams.get('broadcaster')).toEqual([
+        '127.0.0.1:3002',
+        '127.0.0.1:3003',
+        '127.0.0.1:3004',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('balances broadcaster replicas by least connections and retries a refused handshake on the next', () => {
+    const upstream = /upstream broadcaster \{([\s\S]*?)\n\}/.exec(template)![1]!;
+    expect(upstream).toMatch(/^\s*least_conn;/m);
+    expect(upstream).toMatch(/^\s*zone broadcaster \d+k;/m);
+    const socketIo = /location \/socket\.io\/ \{([\s\S]*?)\n {4}\}/.exec(template)![1]!;
+    expect(socketIo).toMatch(/proxy_next_upstream error timeout;/);
+    expect(socketIo).toMatch(/proxy_connect_timeout \d+s;/);
+  });
+
+  it('follows compose replicas: every upstream server re-resolved through Docker DNS, in a zone', () => {
+    // nginx >= 1.27.3 resolves `server … resolve` at run time (before, only nginx Plus did).
+    const [major, minor, patch] = /^nginx:(\d+)\.(\d+)\.(\d+)/
+      .exec(compose.services.nginx!.image!)!
+      .slice(1)
+      .map(Number) as [number, number, number];
+    expect(major * 1e6 + minor * 1e3 + patch).toBeGreaterThanOrEqual(1_027_003);
+    expect(nginxEnv.NGINX_RESOLVER).toMatch(/^resolver 127\.0\.0\.11 valid=\d+s( ipv6=off)?;$/);
+    for (const upstream of composeNginx.upstreams.keys()) {
+      const block = new RegExp(`upstream ${upstream} \\{([\\s\\S]*?)\\n\\}`).exec(template)![1]!;
+      expect(block, `upstream ${upstream} has a zone`).toMatch(/^\s*zone \w+ \d+k;/m);
+    }
+    expect(nginxEnv.FRONTEND_UPSTREAM).toMatch(/^frontend:\d+ resolve$/);
+    expect(nginxEnv.BROADCASTER_SERVERS).toMatch(
+      /^server metric-broadcaster:\d+ resolve max_fails=1 fail_timeout=\d+s;$/,
+    );
+    // Locally the replicas are fixed loopback addresses: no resolver, no `resolve`.
+    expect(BROADCASTER_SERVER_PARAMS).not.toMatch(/resolve/);
   });
 
   it('gives the fallback ingress the same security headers', () => {

@@ -39,7 +39,13 @@ import {
 } from './fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SERVICE_PORTS = { frontend: 3000, 'metric-generator': 3001, 'metric-broadcaster': 3002 };
+// Free ports, handed to npm start as FRONTEND_PORT, GENERATOR_PORT and BROADCASTER_PORT: the
+// defaults 3000–3002 may be held by another stack on a shared machine.
+const SERVICE_PORTS = {
+  frontend: await freePort(),
+  'metric-generator': await freePort(),
+  'metric-broadcaster': await freePort(),
+};
 
 async function busy(port: number): Promise<boolean> {
   const server = createServer();
@@ -51,7 +57,7 @@ async function busy(port: number): Promise<boolean> {
 const taken = [];
 for (const port of Object.values(SERVICE_PORTS)) if (await busy(port)) taken.push(port);
 const skipReason = taken.length
-  ? `ports ${taken.join(', ')} are in use, and npm start binds 3000–3002`
+  ? `ports ${taken.join(', ')} were free a moment ago and are in use now`
   : undefined;
 if (skipReason) console.warn(`exposure tests skipped: ${skipReason}`);
 const nsSkip = namespaceUnavailable();
@@ -73,7 +79,15 @@ async function startNpmStart(args: string[], env: Record<string, string>): Promi
   const tsx = fileURLToPath(import.meta.resolve('tsx/cli'));
   const child = spawn(process.execPath, [tsx, 'scripts/start.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env, HTTP_PORT: String(httpPort), HTTPS_PORT: String(httpsPort) },
+    env: {
+      ...process.env,
+      ...env,
+      HTTP_PORT: String(httpPort),
+      HTTPS_PORT: String(httpsPort),
+      FRONTEND_PORT: String(SERVICE_PORTS.frontend),
+      GENERATOR_PORT: String(SERVICE_PORTS['metric-generator']),
+      BROADCASTER_PORT: String(SERVICE_PORTS['metric-broadcaster']),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own group, as in a terminal: the test stops it with one signal to the group.
     detached: true,

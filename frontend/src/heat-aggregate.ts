@@ -28,11 +28,6 @@ export interface IndexRange {
   end: number;
 }
 
-function isLive(col: FleetColumn, i: number): boolean {
-  const v = col.values[i]!;
-  return col.fresh && col.seenTick[i] === col.tick && v === v;
-}
-
 /**
  * Servers per block: round numbers, so block ranges read well (server-1 … server-50). The
  * largest is the documented fleet maximum.

@@ -30,8 +30,9 @@ export const NGINX_TEMPLATE = join(ROOT, 'nginx/templates/default.conf.template'
 /** The variables the template reads; every other `$name` in it belongs to nginx. */
 export const TEMPLATE_VARIABLES = [
   'NGINX_LISTEN',
+  'NGINX_RESOLVER',
   'FRONTEND_UPSTREAM',
-  'BROADCASTER_UPSTREAM',
+  'BROADCASTER_SERVERS',
   ...(['INGRESS_AUTH', 'INGRESS_AUTH_USER_FILE', 'INGRESS_TLS', 'INGRESS_SECRET'] as const),
 ] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
@@ -120,6 +121,28 @@ function workerReadableCopy(source: string, dir: string): string {
 // ---- end of access control and TLS ------------------------------------------------------------
 
 /**
+ * Passive health of each local broadcaster replica: none (`max_fails=0`). On loopback a replica
+ * that is down refuses at once, and `proxy_next_upstream` takes the handshake to the next one in
+ * microseconds, so marking it failed saves nothing. It would cost: nginx clears a failure mark
+ * only when a request sent after `fail_timeout` *finishes*, and a WebSocket finishes when it
+ * closes, so a restarted replica would get one new client per `fail_timeout` until its first
+ * client leaves (measured: 1 of 6 new clients; docs/scaling.md). Compose passes its own
+ * parameters (`BROADCASTER_SERVERS`), where a vanished container can cost a connect timeout.
+ */
+export const BROADCASTER_SERVER_PARAMS = 'max_fails=0';
+
+/**
+ * The broadcaster upstream's `server` lines for replicas at fixed addresses (`host:port` each),
+ * as the template's `${BROADCASTER_SERVERS}` takes them.
+ */
+export function broadcasterServers(addresses: readonly string[]): string {
+  if (addresses.length === 0) throw new Error('the broadcaster upstream needs at least one server');
+  return addresses
+    .map((address) => `server ${address} ${BROADCASTER_SERVER_PARAMS};`)
+    .join('\n    ');
+}
+
+/**
  * Fills the template exactly as `envsubst '${NGINX_LISTEN} ${FRONTEND_UPSTREAM} …'` does (the
  * official image passes the same explicit list of defined variables): `$NAME` and `${NAME}` of
  * the listed names are replaced, nginx's own `$host`, `$http_upgrade`, … are left alone.
@@ -164,12 +187,25 @@ export interface NginxConfigOptions {
   /** `port` or `address:port`, as nginx's `listen` takes it. */
   listen: string;
   frontendUpstream: string;
-  broadcasterUpstream: string;
+  /** `host:port` of each broadcaster replica (one string: a single replica). */
+  broadcasterUpstream: string | readonly string[];
   /**
    * Access log: a file path or `off`; default `<dir>/logs/access.log`. Not /dev/stdout: under
    * Node the child's stdout is a socket, which nginx cannot open by path.
    */
   accessLog?: string;
+  /**
+   * `worker_connections` (default 4096). A proxied WebSocket holds two: the bench's thousands
+   * of clients need more.
+   */
+  workerConnections?: number;
+  /** `worker_processes` (default 1). */
+  workerProcesses?: number;
+  /**
+   * Overrides the template's `limit_conn` per client address. Only for a bench, whose thousands
+   * of load clients all come from 127.0.0.1; throws if the template has no such line.
+   */
+  connectionsPerAddress?: number;
   /** Basic auth, TLS and the broadcaster's secret (issue 16); absent: open, plain HTTP. */
   security?: Omit<IngressSecurity, 'authUserFile'> & { authFile?: string };
 }
@@ -185,30 +221,42 @@ export function writeNginxConfig(options: NginxConfigOptions): string {
   // Workers run as `nobody` when nginx starts as root: they must be able to reach the temp paths.
   chmodSync(dir, 0o755);
   const { authFile, ...security } = options.security ?? {};
-  writeFileSync(
-    join(dir, 'default.conf'),
-    renderTemplate({
-      NGINX_LISTEN: options.listen,
-      FRONTEND_UPSTREAM: options.frontendUpstream,
-      BROADCASTER_UPSTREAM: options.broadcasterUpstream,
-      ...ingressSecurityVars({
-        ...security,
-        authUserFile: authFile ? workerReadableCopy(authFile, dir) : undefined,
-      }),
+  let rendered = renderTemplate({
+    NGINX_LISTEN: options.listen,
+    // Loopback addresses only: nothing to resolve at run time.
+    NGINX_RESOLVER: '',
+    FRONTEND_UPSTREAM: options.frontendUpstream,
+    BROADCASTER_SERVERS: broadcasterServers(
+      typeof options.broadcasterUpstream === 'string'
+        ? [options.broadcasterUpstream]
+        : options.broadcasterUpstream,
+    ),
+    ...ingressSecurityVars({
+      ...security,
+      authUserFile: authFile ? workerReadableCopy(authFile, dir) : undefined,
     }),
-  );
+  });
+  if (options.connectionsPerAddress !== undefined) {
+    const limit = /^(\s*limit_conn ingress_conn_per_ip )\d+;/m;
+    if (!limit.test(rendered))
+      throw new Error('the template has no limit_conn ingress_conn_per_ip');
+    rendered = rendered.replace(limit, `$1${options.connectionsPerAddress};`);
+  }
+  writeFileSync(join(dir, 'default.conf'), rendered);
   const mimeTypes = [
     '/etc/nginx/mime.types',
     '/usr/local/etc/nginx/mime.types',
     '/opt/homebrew/etc/nginx/mime.types',
   ].find((path) => existsSync(path));
   const accessLog = options.accessLog ?? join(dir, 'logs/access.log');
+  const workerConnections = options.workerConnections ?? 4096;
   const conf = [
     '# Generated by scripts/lib/nginx.ts; the server block is nginx/templates/default.conf.template.',
-    'worker_processes 1;',
+    `worker_processes ${options.workerProcesses ?? 1};`,
     `pid ${join(dir, 'nginx.pid')};`,
     'error_log stderr warn;',
-    'events { worker_connections 4096; }',
+    ...(options.workerConnections ? [`worker_rlimit_nofile ${2 * workerConnections + 64};`] : []),
+    `events { worker_connections ${workerConnections}; }`,
     'http {',
     mimeTypes ? `    include ${mimeTypes};` : '    # no mime.types found: nginx only proxies here',
     '    default_type application/octet-stream;',

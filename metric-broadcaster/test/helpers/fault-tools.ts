@@ -132,6 +132,10 @@ export interface WatchingClient {
   backfilled: Promise<void>;
   /** Backfill requests that failed, with their error. */
   errors: string[];
+  /** Local times of every connect and disconnect, in order. */
+  transitions: Array<{ event: 'connect' | 'disconnect'; at: number }>;
+  /** Samples a `metrics` event brought that an earlier one of the same connection had brought. */
+  liveDuplicates: number;
   close(): void;
 }
 
@@ -159,21 +163,36 @@ export function watchingClient(
   const keep = (samples: readonly Sample[]) => {
     for (const s of samples) held.get(s.serverId)?.add(Date.parse(s.timestamp));
   };
-  socket.on('metrics', (p) => keep(p.data));
+  /** Samples this connection brought; a new connection starts afresh (a new replica may send
+   * the latest sample again with its `subscribe` answer, which is the contract). */
+  const live = new Set<string>();
+  socket.on('metrics', (p) => {
+    for (const s of p.data) {
+      const key = `${s.serverId}@${s.timestamp}`;
+      if (live.has(key)) state.liveDuplicates++;
+      live.add(key);
+    }
+    keep(p.data);
+  });
   const state: WatchingClient = {
     socket,
     held,
     connections: 0,
     backfilled: Promise.resolve(),
     errors: [],
+    transitions: [],
+    liveDuplicates: 0,
     close: () => socket.close(),
   };
+  socket.on('disconnect', () => state.transitions.push({ event: 'disconnect', at: Date.now() }));
   let markBackfilled: () => void = () => {};
   const nextBackfill = () => {
     state.backfilled = new Promise<void>((resolve) => (markBackfilled = resolve));
   };
   nextBackfill();
   socket.on('connect', () => {
+    state.transitions.push({ event: 'connect', at: Date.now() });
+    live.clear();
     state.connections++;
     if (state.connections > 1) nextBackfill();
     const done = markBackfilled;

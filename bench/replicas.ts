@@ -1,0 +1,399 @@
+/**
+ * `npm run bench:replicas [-- --replicas=1,2] [-- --quick]` (also `npm run bench:broadcaster --
+ * --replicas=1,2`): the same client load on one and on two broadcaster replicas behind the real
+ * ingress (Debian's nginx, rendered from the template as `npm start` renders it), side by side in
+ * one run against one real generator (SERVER_COUNT=1000, TICK_MS=1000). Load clients are the
+ * broadcaster bench's (bench/lib/broadcaster-load-client.ts: WebSocket only, 10 servers each,
+ * every second client on the fleet) in two processes, plus one probe process of 10 clients.
+ *
+ * Then: how many clients the largest replica count holds at the freshness one replica holds
+ * 5,000 with (p50 no worse, ≥ 99 % of samples delivered), trying larger loads in turn.
+ *
+ * On this 2-core machine the load clients, nginx and the replicas share the same two cores, so
+ * more replicas cannot add CPU: the figures say what the fan-out costs per replica and what the
+ * ingress adds, not what a second machine would give. Writes bench/results/replicas.json.
+ *
+ * Deviation from the shipped template, stated in the output: `limit_conn` per client address is
+ * lifted (every load client comes from 127.0.0.1; the template allows 128 per address).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findNginx, startNginx, type NginxProcess } from '../scripts/lib/nginx.js';
+import { freePort } from '../scripts/lib/stack.js';
+import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
+import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
+import { asker, forkLoadClient } from './lib/load-process.js';
+import { maxMs, mergeHistograms, quantileMs } from './lib/ms-histogram.js';
+import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
+import { counter } from '../scripts/lib/prom.js';
+import { ensureFileLimit } from './lib/proc.js';
+import { round } from './lib/stats.js';
+import { formatTable } from './lib/table.js';
+
+const argValue = (name: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const quick = process.argv.includes('--quick');
+const REPLICAS = (argValue('replicas') ?? '1,2').split(',').map(Number);
+/** Loads run on every replica count. */
+const SIZES = argValue('sizes')?.split(',').map(Number) ?? (quick ? [1_000] : [1_000, 5_000]);
+/** Larger loads tried on the largest replica count only, for the "held at the same freshness". */
+const SEARCH = quick ? [] : [7_500, 9_000];
+/** The reference: one replica at this many clients. */
+const REFERENCE_CLIENTS = 5_000;
+const SERVERS = 1_000;
+const PER_CLIENT = 10;
+const FLEET_EVERY = 2;
+const LOAD_PROCESSES = 2;
+const PROBES = 10;
+const WARMUP_MS = 2_000;
+const MEASURE_MS = quick ? 5_000 : 8_000;
+const SEED = 2026;
+const CONNECT_DEADLINE_MS = 45_000;
+/** tsx start-up of a service on a loaded 2-core machine can take tens of seconds. */
+const START_TIMEOUT_MS = 120_000;
+/** Per process; nginx needs two per proxied client, so 9,000 clients is about its ceiling here. */
+const FILE_LIMIT = 20_000;
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+
+interface Run {
+  replicas: number;
+  clients: number;
+  connected: number;
+  failedConnects: number;
+  connectMs: number;
+  /** Clients per replica at the end of the connect phase, from each one's /healthz. */
+  spread: number[];
+  freshnessMs: { p50: number; p90: number; p99: number; max: number };
+  probeFreshnessMs: { p50: number; p99: number };
+  samplesPerSecond: number;
+  expectedSamplesPerSecond: number;
+  duplicates: number;
+  disconnects: number;
+  /** `/v1/latest` long polls per tick (one per replica expected), and `/v1/fleet` ones. */
+  generatorRequestsPerTick: number;
+  generatorFleetRequestsPerTick: number;
+  /** Sum over the replicas, % of one core; and each replica's. */
+  broadcasterCpuPct: number;
+  perReplicaCpuPct: number[];
+  nginxCpuPct: number;
+  loadClientCpuPct: number;
+}
+
+const ask = asker<Command, Reply>();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** nginx's worker processes: the children of its master. */
+function nginxWorkers(nginx: NginxProcess): number[] {
+  const text = readFileSync(`/proc/${nginx.pid}/task/${nginx.pid}/children`, 'utf8').trim();
+  return text ? text.split(/\s+/).map(Number) : [];
+}
+
+const cpuTicks = (pids: readonly number[]) => pids.map((pid) => procStat(pid).cpuTicks);
+
+async function runOnce(
+  replicas: number,
+  clients: number,
+  generator: ServiceProcess,
+  loaders: ChildProcess[],
+  probe: ChildProcess,
+): Promise<Run> {
+  const broadcasters = await Promise.all(
+    Array.from({ length: replicas }, () =>
+      startService(
+        'metric-broadcaster',
+        {
+          PORT: '0',
+          GENERATOR_URL: generator.url,
+          LOG_LEVEL: 'info',
+        },
+        { timeoutMs: START_TIMEOUT_MS },
+      ),
+    ),
+  );
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-replicas-nginx-'));
+  let nginx: NginxProcess | undefined;
+  try {
+    nginx = await startNginx({
+      dir,
+      listen: `127.0.0.1:${port}`,
+      port,
+      // The frontend is not on the measured path; nginx only needs an address for its upstream.
+      frontendUpstream: '127.0.0.1:9',
+      broadcasterUpstream: broadcasters.map((b) => `127.0.0.1:${b.port}`),
+      accessLog: 'off',
+      workerConnections: Math.ceil((clients + PROBES) * 2.2) + 256,
+      connectionsPerAddress: clients + PROBES + 64,
+    });
+    const url = nginx.url;
+    await sleep(500);
+    const perProcess = Math.ceil(clients / loaders.length);
+    const connect = (child: ChildProcess, count: number, firstIndex: number) =>
+      ask(
+        child,
+        {
+          type: 'connect',
+          url,
+          count,
+          firstIndex,
+          servers: SERVERS,
+          perClient: PER_CLIENT,
+          fleetEvery: FLEET_EVERY,
+          seed: SEED,
+          deadlineMs: CONNECT_DEADLINE_MS,
+        },
+        'connected',
+      );
+    const connectStarted = performance.now();
+    const connects = await Promise.all([
+      ...loaders.map((child, i) =>
+        connect(child, Math.max(0, Math.min(perProcess, clients - i * perProcess)), i * perProcess),
+      ),
+      connect(probe, PROBES, 1_000_000),
+    ]);
+    const connectMs = Math.round(performance.now() - connectStarted);
+    const spread = await Promise.all(
+      broadcasters.map(async (b) => {
+        const res = await fetch(`${b.url}/healthz`);
+        return ((await res.json()) as { clients: number }).clients;
+      }),
+    );
+    await sleep(WARMUP_MS);
+
+    const latest = (line: string) => /route="[^"]*latest[^"]*"/.test(line);
+    const all = [...loaders, probe];
+    const workers = nginxWorkers(nginx);
+    const fleet = (line: string) => /route="[^"]*fleet[^"]*"/.test(line);
+    const requestsBefore = await counter(generator.url, 'generator_http_requests_total', latest);
+    const fleetBefore = await counter(generator.url, 'generator_http_requests_total', fleet);
+    const before = cpuTicks(broadcasters.map((b) => b.pid));
+    const nginxBefore = cpuTicks(workers);
+    const t0 = performance.now();
+    for (const child of all) child.send({ type: 'start' } satisfies Command);
+    await sleep(MEASURE_MS);
+    const stats = await Promise.all(all.map((child) => ask(child, { type: 'stop' }, 'stats')));
+    const seconds = (performance.now() - t0) / 1000;
+    const after = cpuTicks(broadcasters.map((b) => b.pid));
+    const nginxAfter = cpuTicks(workers);
+    const requestsAfter = await counter(generator.url, 'generator_http_requests_total', latest);
+    const fleetAfter = await counter(generator.url, 'generator_http_requests_total', fleet);
+    await Promise.all(all.map((child) => ask(child, { type: 'close' }, 'closed')));
+
+    const load = stats.slice(0, loaders.length).map((s) => s.stats);
+    const probeStats = stats[stats.length - 1]!.stats;
+    const sum = (f: (s: LoadStats) => number) => load.reduce((n, s) => n + f(s), 0);
+    const fresh = load.map((s) => s.freshness).reduce(mergeHistograms);
+    const connected = sum((s) => s.clients);
+    const loadSeconds = Math.max(...load.map((s) => s.wallMs)) / 1000;
+    const perReplicaCpuPct = before.map((b, i) => cpuPct(b, after[i]!, seconds));
+    return {
+      replicas,
+      clients,
+      connected,
+      failedConnects: connects.reduce((n, c) => n + c.failed, 0),
+      connectMs,
+      spread,
+      freshnessMs: {
+        p50: quantileMs(fresh, 0.5),
+        p90: quantileMs(fresh, 0.9),
+        p99: quantileMs(fresh, 0.99),
+        max: maxMs(fresh),
+      },
+      probeFreshnessMs: {
+        p50: quantileMs(probeStats.freshness, 0.5),
+        p99: quantileMs(probeStats.freshness, 0.99),
+      },
+      samplesPerSecond: round(sum((s) => s.samples) / loadSeconds, 0),
+      expectedSamplesPerSecond: connected * PER_CLIENT,
+      duplicates: sum((s) => s.duplicates) + probeStats.duplicates,
+      disconnects: sum((s) => s.disconnects) + probeStats.disconnects,
+      generatorRequestsPerTick: round((requestsAfter - requestsBefore) / seconds, 2),
+      generatorFleetRequestsPerTick: round((fleetAfter - fleetBefore) / seconds, 2),
+      broadcasterCpuPct: round(
+        perReplicaCpuPct.reduce((a, b) => a + b, 0),
+        1,
+      ),
+      perReplicaCpuPct,
+      nginxCpuPct: round(
+        nginxBefore.reduce((n, b, i) => n + cpuPct(b, nginxAfter[i]!, seconds), 0),
+        1,
+      ),
+      loadClientCpuPct: round((sum((s) => s.cpuMs) / 1000 / loadSeconds) * 100, 1),
+    };
+  } finally {
+    await nginx?.stop('SIGQUIT', 10_000);
+    await Promise.all(broadcasters.map((b) => b.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Holds a load as well as the reference: p50 no worse, ≥ 99 % delivered, no duplicate. */
+const holdsLike = (run: Run, reference: Run) =>
+  run.connected === run.clients &&
+  run.freshnessMs.p50 <= reference.freshnessMs.p50 &&
+  run.samplesPerSecond >= 0.99 * run.expectedSamplesPerSecond &&
+  run.duplicates === 0;
+
+async function main(): Promise<void> {
+  ensureFileLimit({
+    script: import.meta.url,
+    cwd: ROOT,
+    limit: FILE_LIMIT,
+    flag: 'BENCH_FILE_LIMIT_RAISED',
+    name: 'bench',
+  });
+  if (!findNginx())
+    throw new Error('bench:replicas needs nginx (Debian: apt-get install -y nginx)');
+  const startedAt = Date.now();
+  const loadBefore = loadavg().map((v) => round(v, 2));
+  console.log(
+    `bench:replicas${quick ? ' --quick' : ''}: replicas ${REPLICAS.join(' / ')} behind nginx, ` +
+      `clients ${SIZES.join(' / ')}${SEARCH.length ? ` (then ${SEARCH.join(' / ')} on ${Math.max(...REPLICAS)})` : ''}; ` +
+      `SERVER_COUNT=${SERVERS}, ${PER_CLIENT} servers per client, 1 in ${FLEET_EVERY} on the fleet; ` +
+      `warm-up ${WARMUP_MS} ms, measure ${MEASURE_MS} ms; load average ${loadBefore.join(' ')}`,
+  );
+  console.log(
+    "  (the template's limit_conn per address is lifted: every load client comes from 127.0.0.1)",
+  );
+  const generator = await startService(
+    'metric-generator',
+    {
+      PORT: '0',
+      SERVER_COUNT: String(SERVERS),
+      TICK_MS: '1000',
+      DB_PATH: ':memory:',
+      SEED: String(SEED),
+    },
+    { timeoutMs: START_TIMEOUT_MS },
+  );
+  const fork = () =>
+    forkLoadClient(new URL('./lib/broadcaster-load-client.ts', import.meta.url), ROOT);
+  const loaders = Array.from({ length: LOAD_PROCESSES }, fork);
+  const probe = fork();
+  const runs: Run[] = [];
+  const report = (run: Run) =>
+    console.log(
+      `  ${run.replicas} replica${run.replicas === 1 ? ' ' : 's'} ${String(run.clients).padStart(5)} clients ` +
+        `(${run.spread.join('/')}): freshness p50 ${run.freshnessMs.p50} ms, p99 ${run.freshnessMs.p99} ms ` +
+        `(probes ${run.probeFreshnessMs.p50}/${run.probeFreshnessMs.p99}), ` +
+        `${run.samplesPerSecond}/${run.expectedSamplesPerSecond} samples/s, ` +
+        `${run.generatorRequestsPerTick} + ${run.generatorFleetRequestsPerTick} (fleet) req/tick, broadcaster CPU ${run.broadcasterCpuPct} % ` +
+        `(${run.perReplicaCpuPct.join(' + ')}), nginx ${run.nginxCpuPct} %, load clients ${run.loadClientCpuPct} %`,
+    );
+  try {
+    for (const clients of SIZES) {
+      for (const replicas of REPLICAS) {
+        const run = await runOnce(replicas, clients, generator, loaders, probe);
+        runs.push(run);
+        report(run);
+      }
+    }
+    const reference = runs.find((r) => r.replicas === 1 && r.clients === REFERENCE_CLIENTS);
+    const most = Math.max(...REPLICAS);
+    if (reference && most > 1) {
+      for (const clients of SEARCH) {
+        const run = await runOnce(most, clients, generator, loaders, probe);
+        runs.push(run);
+        report(run);
+        if (!holdsLike(run, reference)) break;
+      }
+    }
+  } finally {
+    for (const child of [...loaders, probe]) child.kill();
+    await generator.stop();
+  }
+
+  console.log(
+    '\n' +
+      formatTable(
+        [
+          'replicas',
+          'clients',
+          'per replica',
+          'fresh p50/p99 ms',
+          'probes p50/p99',
+          'samples/s (want)',
+          'dups',
+          'gen req/tick (+fleet)',
+          'broadcasters CPU %',
+          'nginx CPU %',
+          'load CPU %',
+        ],
+        runs.map((r) => [
+          r.replicas,
+          r.clients,
+          r.spread.join('/'),
+          `${r.freshnessMs.p50} / ${r.freshnessMs.p99}`,
+          `${r.probeFreshnessMs.p50} / ${r.probeFreshnessMs.p99}`,
+          `${r.samplesPerSecond} / ${r.expectedSamplesPerSecond}`,
+          r.duplicates,
+          `${r.generatorRequestsPerTick} + ${r.generatorFleetRequestsPerTick}`,
+          r.broadcasterCpuPct,
+          r.nginxCpuPct,
+          r.loadClientCpuPct,
+        ]),
+      ),
+  );
+
+  const reference = runs.find((r) => r.replicas === 1 && r.clients === REFERENCE_CLIENTS);
+  const most = Math.max(...REPLICAS);
+  const held = reference
+    ? runs
+        .filter((r) => r.replicas === most && holdsLike(r, reference))
+        .reduce((n, r) => Math.max(n, r.clients), 0)
+    : undefined;
+  const heldAtReference = reference
+    ? {
+        reference: `1 replica, ${REFERENCE_CLIENTS} clients: p50 ${reference.freshnessMs.p50} ms`,
+        replicas: most,
+        clients: held,
+        tried: runs.filter((r) => r.replicas === most).map((r) => r.clients),
+      }
+    : undefined;
+  if (heldAtReference) {
+    console.log(
+      `\n${most} replicas held ${held || 'none'} of ${heldAtReference.tried.join(' / ')} clients ` +
+        `at the freshness of ${heldAtReference.reference} (p50 no worse, ≥ 99 % delivered, no duplicate)`,
+    );
+  }
+
+  const loadAfter = loadavg().map((v) => round(v, 2));
+  const result = {
+    bench: 'replicas',
+    quick,
+    date: new Date().toISOString(),
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model,
+      node: process.version,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAfter,
+    },
+    setup: {
+      servers: SERVERS,
+      tickMs: 1000,
+      perClient: PER_CLIENT,
+      fleetEvery: FLEET_EVERY,
+      loadProcesses: LOAD_PROCESSES,
+      probes: PROBES,
+      warmupMs: WARMUP_MS,
+      measureMs: MEASURE_MS,
+      ingress: 'Debian nginx, nginx/templates/default.conf.template, limit_conn lifted',
+    },
+    runs,
+    heldAtReference,
+    durationS: round((Date.now() - startedAt) / 1000, 0),
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(`${RESULTS}replicas.json`, JSON.stringify(result, null, 2) + '\n');
+  console.log(
+    `\nwrote bench/results/replicas.json (${result.durationS} s; load average before ` +
+      `${loadBefore.join(' ')}, after ${loadAfter.join(' ')})`,
+  );
+}
+
+await main();
