@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '@metrics/protocol';
 import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
 import { rssMiB } from '../../scripts/lib/proc-stats.js';
+import { HTTP_SERVER_OPTIONS } from '../src/app.js';
 
 /**
  * Property-based fuzzing of every generator endpoint over real HTTP, against the real process
@@ -140,8 +141,11 @@ async function get(path: string, init?: RequestInit): Promise<Answer> {
 }
 
 /** Every refusal is a JSON error whose code matches the status, for humans, no internals. */
-/** Node refuses a request head over 16 KiB with its own 431 before any route runs. */
-const HEAD_LIMIT = 16 * 1024;
+/**
+ * Node refuses a request head over the server's `maxHeaderSize` with its own 431 before any
+ * route runs; the generator raises it so long `ids=` watch lists fit (app.ts).
+ */
+const HEAD_LIMIT = HTTP_SERVER_OPTIONS.maxHeaderSize;
 
 function expectClear(a: Answer, allowed: readonly number[], where: string) {
   const tooLong = where.length > HEAD_LIMIT - 1_024; // the rest of the head is well under 1 KiB
@@ -302,8 +306,9 @@ describe('metric-generator under hostile HTTP input', () => {
         expectClear(a, [404], `${method} ${route}`);
       }
     }
-    // Node's HTTP parser refuses request heads over 16 KiB before any route runs.
-    const res = await fetch(`${generator.url}${ROUTES.latest}?ids=${'server-1,'.repeat(3_000)}`);
+    // Node's HTTP parser refuses request heads over maxHeaderSize before any route runs.
+    const ids = 'server-1,'.repeat(Math.ceil(HEAD_LIMIT / 9) + 1_000);
+    const res = await fetch(`${generator.url}${ROUTES.latest}?ids=${ids}`);
     expect(res.status).toBe(431);
     await res.arrayBuffer();
     const many = await get(`${ROUTES.latest}?${'ids=server-1&'.repeat(1_000)}`);
