@@ -79,11 +79,12 @@ test('the machine shows live beside the simulated fleet; a stopped exporter show
   await search.fill('source=real');
   await expect(page.locator('.tbody .row:not([hidden]) .name')).toHaveText(['this']);
   await search.fill('source=simulated');
-  await expect(page.locator('.tbody .row:not([hidden]) .name')).toHaveText([
-    'server-1',
-    'server-2',
-    'server-3',
-  ]);
+  // Rows are recycled (positioned by transform), so the DOM order is not the order shown.
+  await expect
+    .poll(async () =>
+      (await page.locator('.tbody .row:not([hidden]) .name').allTextContents()).sort(),
+    )
+    .toEqual(['server-1', 'server-2', 'server-3']);
   await search.fill('');
 
   await real.stopExporter();
