@@ -142,8 +142,8 @@ export const STEPS: JourneyStep[] = [
       assert((nginx.HostConfig.CapDrop ?? []).includes('ALL'), 'nginx: capabilities not dropped');
       const bindings = Object.values(nginx.HostConfig.PortBindings ?? {}).flat();
       assert(
-        bindings.length === 1 && bindings[0]!.HostIp === '127.0.0.1',
-        `nginx: published on ${JSON.stringify(bindings)}, not only on HTTP_BIND=127.0.0.1`,
+        bindings.length === 2 && bindings.every((b) => b.HostIp === '127.0.0.1'),
+        `nginx: published on ${JSON.stringify(bindings)}, not only HTTP_PORT and HTTPS_PORT on HTTP_BIND=127.0.0.1`,
       );
     },
   },
@@ -315,6 +315,8 @@ async function main(): Promise<number> {
       buildStandins({ run, env: dockerEnv, cacheDir: CACHE, workDir: runDir }),
     );
     const port = await freePort();
+    let httpsPort = await freePort();
+    while (httpsPort === port) httpsPort = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...dockerEnv,
       COMPOSE_DOCKER_CLI_BUILD: '0',
@@ -327,6 +329,8 @@ async function main(): Promise<number> {
       STANDIN_NGINX_IMAGE: standins.nginx,
       HTTP_BIND: '127.0.0.1',
       HTTP_PORT: String(port),
+      // Published too, though TLS is off here (docs/security.md): a free port, never a fixed one.
+      HTTPS_PORT: String(httpsPort),
       SERVER_COUNT: '5',
       TICK_MS: '1000',
     };
