@@ -13,6 +13,7 @@ import {
   type PollerState,
   type PollerTiming,
 } from './poller.js';
+import { onNextTurn } from './next-turn.js';
 
 /** The poller id of the fleet room. */
 export const FLEET_POLLER = 'fleet';
@@ -61,18 +62,13 @@ export function createFleetPoll(opts: FleetPollOptions): FleetPoll {
   let currentTick = -1;
   let inFlight = false;
   let closed = false;
-  let pending = false;
   let timer: NodeJS.Timeout | undefined;
 
   /** Plans on the next turn of the event loop: a burst of joins and leaves is one decision. */
-  function scheduleSoon(): void {
-    if (pending || closed) return;
-    pending = true;
-    setImmediate(() => {
-      pending = false;
-      schedule();
-    });
-  }
+  const scheduleSoon = onNextTurn(
+    () => schedule(),
+    () => closed,
+  );
 
   function schedule(): void {
     if (closed || inFlight) return;

@@ -20,6 +20,7 @@ import {
   wantsAll,
   type PlanLimits,
 } from './tick-plan.js';
+import { onNextTurn } from './next-turn.js';
 
 export interface PollLoopOptions {
   client: GeneratorClient;
@@ -88,19 +89,11 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     pollers.set(key, withSubscribers(p, opts.subscribersOf(key), known, now));
   }
 
-  let pending = false;
-  /**
-   * Plans on the next turn of the event loop, so that every room change of this turn (one
-   * `subscribe` joins many rooms; many clients subscribe at once) lands in the same request.
-   */
-  function scheduleSoon(): void {
-    if (pending || closed) return;
-    pending = true;
-    setImmediate(() => {
-      pending = false;
-      schedule();
-    });
-  }
+  /** Every room change of this turn lands in the same request (next-turn.ts). */
+  const scheduleSoon = onNextTurn(
+    () => schedule(),
+    () => closed,
+  );
 
   function schedule(): void {
     if (closed || inFlight) return;
