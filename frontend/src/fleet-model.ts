@@ -11,6 +11,7 @@ import {
   type ServersPayload,
 } from '@metrics/protocol';
 import { matchesTerms, parseFilter, searchLabels } from './server-filter.js';
+import { orderByValue } from './value-order.js';
 
 export const FLEET_METRICS = ['cpuPct', 'memPct', 'diskPct'] as const;
 export type FleetMetric = (typeof FLEET_METRICS)[number];
@@ -83,6 +84,8 @@ export function createFleetModel(): FleetModel {
   let byId = new Map<string, number>();
   /** Rank of each index in natural name order (server-2 before server-10). */
   let nameRank = new Uint32Array(0);
+  /** Every index in natural name order (the inverse of `nameRank`). */
+  let byName = new Uint32Array(0);
   let values: Record<FleetMetric, Float32Array> = emptyColumns(0);
   let seenTick = new Float64Array(0);
   let tick = NaN;
@@ -127,6 +130,7 @@ export function createFleetModel(): FleetModel {
       .sort((a, b) => collator.compare(nextIds[a]!, nextIds[b]!));
     nameRank = new Uint32Array(nextIds.length);
     order.forEach((index, rank) => (nameRank[index] = rank));
+    byName = Uint32Array.from(order);
     values = nextValues;
     seenTick = nextSeen;
     idsRevision++;
@@ -206,16 +210,8 @@ export function createFleetModel(): FleetModel {
     if (query.sortKey === 'name') {
       return out.sort((a, b) => sign * (nameRank[a]! - nameRank[b]!));
     }
-    const col = values[query.sortKey];
-    // Servers that never reported go last in either direction; ties keep name order.
-    return out.sort((a, b) => {
-      const va = col[a]!;
-      const vb = col[b]!;
-      const na = va !== va;
-      const nb = vb !== vb;
-      if (na || nb) return na === nb ? nameRank[a]! - nameRank[b]! : na ? 1 : -1;
-      return va === vb ? nameRank[a]! - nameRank[b]! : sign * (va - vb);
-    });
+    // Linear: hundredths of a percent, ties in name order, never-reported last (value-order.ts).
+    return orderByValue(out, byName, values[query.sortKey], query.sortDir);
   }
 
   function summary(now: number): FleetSummary {
