@@ -16,7 +16,6 @@
  * Deviation from the shipped template, stated in the output: `limit_conn` per client address is
  * lifted (every load client comes from 127.0.0.1; the template allows 128 per address).
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,9 +23,17 @@ import { fileURLToPath } from 'node:url';
 import { findNginx, startNginx, type NginxProcess } from '../scripts/lib/nginx.js';
 import { freePort } from '../scripts/lib/stack.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
-import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
-import { asker, forkLoadClient } from './lib/load-process.js';
-import { maxMs, mergeHistograms, quantileMs } from './lib/ms-histogram.js';
+import { forkLoadClient } from './lib/load-process.js';
+import {
+  closeLoad,
+  connectLoad,
+  freshnessOf,
+  measureLoad,
+  summarizeLoad,
+  type LoadProcesses,
+  type LoadShape,
+} from './lib/load-run.js';
+import { quantileMs } from './lib/ms-histogram.js';
 import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
 import { counter } from '../scripts/lib/prom.js';
 import { ensureFileLimit } from './lib/proc.js';
@@ -48,6 +55,7 @@ const PER_CLIENT = 10;
 const FLEET_EVERY = 2;
 const LOAD_PROCESSES = 2;
 const PROBES = 10;
+const SHAPE: LoadShape = { servers: SERVERS, perClient: PER_CLIENT, fleetEvery: FLEET_EVERY };
 const WARMUP_MS = 2_000;
 const MEASURE_MS = quick ? 5_000 : 8_000;
 const SEED = 2026;
@@ -83,7 +91,6 @@ interface Run {
   loadClientCpuPct: number;
 }
 
-const ask = asker<Command, Reply>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** nginx's worker processes: the children of its master. */
@@ -98,8 +105,7 @@ async function runOnce(
   replicas: number,
   clients: number,
   generator: ServiceProcess,
-  loaders: ChildProcess[],
-  probe: ChildProcess,
+  procs: LoadProcesses,
 ): Promise<Run> {
   const broadcasters = await Promise.all(
     Array.from({ length: replicas }, () =>
@@ -131,31 +137,14 @@ async function runOnce(
     });
     const url = nginx.url;
     await sleep(500);
-    const perProcess = Math.ceil(clients / loaders.length);
-    const connect = (child: ChildProcess, count: number, firstIndex: number) =>
-      ask(
-        child,
-        {
-          type: 'connect',
-          url,
-          count,
-          firstIndex,
-          servers: SERVERS,
-          perClient: PER_CLIENT,
-          fleetEvery: FLEET_EVERY,
-          seed: SEED,
-          deadlineMs: CONNECT_DEADLINE_MS,
-        },
-        'connected',
-      );
-    const connectStarted = performance.now();
-    const connects = await Promise.all([
-      ...loaders.map((child, i) =>
-        connect(child, Math.max(0, Math.min(perProcess, clients - i * perProcess)), i * perProcess),
-      ),
-      connect(probe, PROBES, 1_000_000),
-    ]);
-    const connectMs = Math.round(performance.now() - connectStarted);
+    const { connectMs, failedConnects } = await connectLoad(procs, {
+      url,
+      clients,
+      shape: SHAPE,
+      probes: PROBES,
+      seed: SEED,
+      deadlineMs: CONNECT_DEADLINE_MS,
+    });
     const spread = await Promise.all(
       broadcasters.map(async (b) => {
         const res = await fetch(`${b.url}/healthz`);
@@ -165,52 +154,40 @@ async function runOnce(
     await sleep(WARMUP_MS);
 
     const latest = (line: string) => /route="[^"]*latest[^"]*"/.test(line);
-    const all = [...loaders, probe];
     const workers = nginxWorkers(nginx);
     const fleet = (line: string) => /route="[^"]*fleet[^"]*"/.test(line);
     const requestsBefore = await counter(generator.url, 'generator_http_requests_total', latest);
     const fleetBefore = await counter(generator.url, 'generator_http_requests_total', fleet);
     const before = cpuTicks(broadcasters.map((b) => b.pid));
     const nginxBefore = cpuTicks(workers);
-    const t0 = performance.now();
-    for (const child of all) child.send({ type: 'start' } satisfies Command);
-    await sleep(MEASURE_MS);
-    const stats = await Promise.all(all.map((child) => ask(child, { type: 'stop' }, 'stats')));
-    const seconds = (performance.now() - t0) / 1000;
+    const measured = await measureLoad(procs, MEASURE_MS);
+    const seconds = measured.seconds;
     const after = cpuTicks(broadcasters.map((b) => b.pid));
     const nginxAfter = cpuTicks(workers);
     const requestsAfter = await counter(generator.url, 'generator_http_requests_total', latest);
     const fleetAfter = await counter(generator.url, 'generator_http_requests_total', fleet);
-    await Promise.all(all.map((child) => ask(child, { type: 'close' }, 'closed')));
+    await closeLoad(procs);
 
-    const load = stats.slice(0, loaders.length).map((s) => s.stats);
-    const probeStats = stats[stats.length - 1]!.stats;
-    const sum = (f: (s: LoadStats) => number) => load.reduce((n, s) => n + f(s), 0);
-    const fresh = load.map((s) => s.freshness).reduce(mergeHistograms);
-    const connected = sum((s) => s.clients);
-    const loadSeconds = Math.max(...load.map((s) => s.wallMs)) / 1000;
+    const probeStats = measured.probe;
+    const total = summarizeLoad(measured.load, probeStats);
+    const { freshness: fresh, connected } = total;
     const perReplicaCpuPct = before.map((b, i) => cpuPct(b, after[i]!, seconds));
     return {
       replicas,
       clients,
       connected,
-      failedConnects: connects.reduce((n, c) => n + c.failed, 0),
+      failedConnects,
       connectMs,
       spread,
-      freshnessMs: {
-        p50: quantileMs(fresh, 0.5),
-        p90: quantileMs(fresh, 0.9),
-        p99: quantileMs(fresh, 0.99),
-        max: maxMs(fresh),
-      },
+      freshnessMs: freshnessOf(fresh),
       probeFreshnessMs: {
         p50: quantileMs(probeStats.freshness, 0.5),
         p99: quantileMs(probeStats.freshness, 0.99),
       },
-      samplesPerSecond: round(sum((s) => s.samples) / loadSeconds, 0),
+      samplesPerSecond: total.samplesPerSecond,
       expectedSamplesPerSecond: connected * PER_CLIENT,
-      duplicates: sum((s) => s.duplicates) + probeStats.duplicates,
-      disconnects: sum((s) => s.disconnects) + probeStats.disconnects,
+      duplicates: total.duplicates,
+      disconnects: total.disconnects,
       generatorRequestsPerTick: round((requestsAfter - requestsBefore) / seconds, 2),
       generatorFleetRequestsPerTick: round((fleetAfter - fleetBefore) / seconds, 2),
       broadcasterCpuPct: round(
@@ -222,7 +199,7 @@ async function runOnce(
         nginxBefore.reduce((n, b, i) => n + cpuPct(b, nginxAfter[i]!, seconds), 0),
         1,
       ),
-      loadClientCpuPct: round((sum((s) => s.cpuMs) / 1000 / loadSeconds) * 100, 1),
+      loadClientCpuPct: total.loadClientCpuPct,
     };
   } finally {
     await nginx?.stop('SIGQUIT', 10_000);
@@ -274,6 +251,7 @@ async function main(): Promise<void> {
     forkLoadClient(new URL('./lib/broadcaster-load-client.ts', import.meta.url), ROOT);
   const loaders = Array.from({ length: LOAD_PROCESSES }, fork);
   const probe = fork();
+  const procs: LoadProcesses = { loaders, probe };
   const runs: Run[] = [];
   const report = (run: Run) =>
     console.log(
@@ -287,7 +265,7 @@ async function main(): Promise<void> {
   try {
     for (const clients of SIZES) {
       for (const replicas of REPLICAS) {
-        const run = await runOnce(replicas, clients, generator, loaders, probe);
+        const run = await runOnce(replicas, clients, generator, procs);
         runs.push(run);
         report(run);
       }
@@ -296,7 +274,7 @@ async function main(): Promise<void> {
     const most = Math.max(...REPLICAS);
     if (reference && most > 1) {
       for (const clients of SEARCH) {
-        const run = await runOnce(most, clients, generator, loaders, probe);
+        const run = await runOnce(most, clients, generator, procs);
         runs.push(run);
         report(run);
         if (!holdsLike(run, reference)) break;
