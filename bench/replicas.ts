@@ -17,7 +17,7 @@
  * lifted (every load client comes from 127.0.0.1; the template allows 128 per address).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findNginx, startNginx, type NginxProcess } from '../scripts/lib/nginx.js';
@@ -33,6 +33,7 @@ import {
   type LoadProcesses,
   type LoadShape,
 } from './lib/load-run.js';
+import { loadAverage, machineOf } from './lib/machine.js';
 import { quantileMs } from './lib/ms-histogram.js';
 import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
 import { counter } from '../scripts/lib/prom.js';
@@ -226,7 +227,7 @@ async function main(): Promise<void> {
   if (!findNginx())
     throw new Error('bench:replicas needs nginx (Debian: apt-get install -y nginx)');
   const startedAt = Date.now();
-  const loadBefore = loadavg().map((v) => round(v, 2));
+  const loadBefore = loadAverage();
   console.log(
     `bench:replicas${quick ? ' --quick' : ''}: replicas ${REPLICAS.join(' / ')} behind nginx, ` +
       `clients ${SIZES.join(' / ')}${SEARCH.length ? ` (then ${SEARCH.join(' / ')} on ${Math.max(...REPLICAS)})` : ''}; ` +
@@ -339,18 +340,12 @@ async function main(): Promise<void> {
     );
   }
 
-  const loadAfter = loadavg().map((v) => round(v, 2));
+  const loadAfter = loadAverage();
   const result = {
     bench: 'replicas',
     quick,
     date: new Date().toISOString(),
-    machine: {
-      cores: cpus().length,
-      cpu: cpus()[0]?.model,
-      node: process.version,
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: loadAfter,
-    },
+    machine: machineOf(loadBefore, loadAfter),
     setup: {
       servers: SERVERS,
       tickMs: 1000,
