@@ -30,8 +30,8 @@ import {
   freshnessOf,
   measureLoad,
   summarizeLoad,
+  loadSetup,
   type LoadProcesses,
-  type LoadShape,
 } from './lib/load-run.js';
 import { loadAverage, machineOf } from './lib/machine.js';
 import { quantileMs } from './lib/ms-histogram.js';
@@ -51,14 +51,8 @@ const SIZES = argValue('sizes')?.split(',').map(Number) ?? (quick ? [1_000] : [1
 const SEARCH = quick ? [] : [7_500, 9_000];
 /** The reference: one replica at this many clients. */
 const REFERENCE_CLIENTS = 5_000;
-const SERVERS = 1_000;
-const PER_CLIENT = 10;
-const FLEET_EVERY = 2;
-const LOAD_PROCESSES = 2;
-const PROBES = 10;
-const SHAPE: LoadShape = { servers: SERVERS, perClient: PER_CLIENT, fleetEvery: FLEET_EVERY };
-const WARMUP_MS = 2_000;
-const MEASURE_MS = quick ? 5_000 : 8_000;
+/** The broadcaster bench's load (bench/lib/load-run.ts). */
+const SETUP = loadSetup(quick);
 const SEED = 2026;
 const CONNECT_DEADLINE_MS = 45_000;
 /** tsx start-up of a service on a loaded 2-core machine can take tens of seconds. */
@@ -133,16 +127,16 @@ async function runOnce(
       frontendUpstream: '127.0.0.1:9',
       broadcasterUpstream: broadcasters.map((b) => `127.0.0.1:${b.port}`),
       accessLog: 'off',
-      workerConnections: Math.ceil((clients + PROBES) * 2.2) + 256,
-      connectionsPerAddress: clients + PROBES + 64,
+      workerConnections: Math.ceil((clients + SETUP.probes) * 2.2) + 256,
+      connectionsPerAddress: clients + SETUP.probes + 64,
     });
     const url = nginx.url;
     await sleep(500);
     const { connectMs, failedConnects } = await connectLoad(procs, {
       url,
       clients,
-      shape: SHAPE,
-      probes: PROBES,
+      shape: SETUP,
+      probes: SETUP.probes,
       seed: SEED,
       deadlineMs: CONNECT_DEADLINE_MS,
     });
@@ -152,7 +146,7 @@ async function runOnce(
         return ((await res.json()) as { clients: number }).clients;
       }),
     );
-    await sleep(WARMUP_MS);
+    await sleep(SETUP.warmupMs);
 
     const latest = (line: string) => /route="[^"]*latest[^"]*"/.test(line);
     const workers = nginxWorkers(nginx);
@@ -161,7 +155,7 @@ async function runOnce(
     const fleetBefore = await counter(generator.url, 'generator_http_requests_total', fleet);
     const before = cpuTicks(broadcasters.map((b) => b.pid));
     const nginxBefore = cpuTicks(workers);
-    const measured = await measureLoad(procs, MEASURE_MS);
+    const measured = await measureLoad(procs, SETUP.measureMs);
     const seconds = measured.seconds;
     const after = cpuTicks(broadcasters.map((b) => b.pid));
     const nginxAfter = cpuTicks(workers);
@@ -186,7 +180,7 @@ async function runOnce(
         p99: quantileMs(probeStats.freshness, 0.99),
       },
       samplesPerSecond: total.samplesPerSecond,
-      expectedSamplesPerSecond: connected * PER_CLIENT,
+      expectedSamplesPerSecond: connected * SETUP.perClient,
       duplicates: total.duplicates,
       disconnects: total.disconnects,
       generatorRequestsPerTick: round((requestsAfter - requestsBefore) / seconds, 2),
@@ -217,13 +211,7 @@ const holdsLike = (run: Run, reference: Run) =>
   run.duplicates === 0;
 
 async function main(): Promise<void> {
-  ensureFileLimit({
-    script: import.meta.url,
-    cwd: ROOT,
-    limit: FILE_LIMIT,
-    flag: 'BENCH_FILE_LIMIT_RAISED',
-    name: 'bench',
-  });
+  ensureFileLimit({ script: import.meta.url, limit: FILE_LIMIT });
   if (!findNginx())
     throw new Error('bench:replicas needs nginx (Debian: apt-get install -y nginx)');
   const startedAt = Date.now();
@@ -231,8 +219,8 @@ async function main(): Promise<void> {
   console.log(
     `bench:replicas${quick ? ' --quick' : ''}: replicas ${REPLICAS.join(' / ')} behind nginx, ` +
       `clients ${SIZES.join(' / ')}${SEARCH.length ? ` (then ${SEARCH.join(' / ')} on ${Math.max(...REPLICAS)})` : ''}; ` +
-      `SERVER_COUNT=${SERVERS}, ${PER_CLIENT} servers per client, 1 in ${FLEET_EVERY} on the fleet; ` +
-      `warm-up ${WARMUP_MS} ms, measure ${MEASURE_MS} ms; load average ${loadBefore.join(' ')}`,
+      `SERVER_COUNT=${SETUP.servers}, ${SETUP.perClient} servers per client, 1 in ${SETUP.fleetEvery} on the fleet; ` +
+      `warm-up ${SETUP.warmupMs} ms, measure ${SETUP.measureMs} ms; load average ${loadBefore.join(' ')}`,
   );
   console.log(
     "  (the template's limit_conn per address is lifted: every load client comes from 127.0.0.1)",
@@ -241,7 +229,7 @@ async function main(): Promise<void> {
     'metric-generator',
     {
       PORT: '0',
-      SERVER_COUNT: String(SERVERS),
+      SERVER_COUNT: String(SETUP.servers),
       TICK_MS: '1000',
       DB_PATH: ':memory:',
       SEED: String(SEED),
@@ -250,7 +238,7 @@ async function main(): Promise<void> {
   );
   const fork = () =>
     forkLoadClient(new URL('./lib/broadcaster-load-client.ts', import.meta.url), ROOT);
-  const loaders = Array.from({ length: LOAD_PROCESSES }, fork);
+  const loaders = Array.from({ length: SETUP.loadProcesses }, fork);
   const probe = fork();
   const procs: LoadProcesses = { loaders, probe };
   const runs: Run[] = [];
@@ -347,14 +335,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: machineOf(loadBefore, loadAfter),
     setup: {
-      servers: SERVERS,
-      tickMs: 1000,
-      perClient: PER_CLIENT,
-      fleetEvery: FLEET_EVERY,
-      loadProcesses: LOAD_PROCESSES,
-      probes: PROBES,
-      warmupMs: WARMUP_MS,
-      measureMs: MEASURE_MS,
+      ...SETUP,
       ingress: 'Debian nginx, nginx/templates/default.conf.template, limit_conn lifted',
     },
     runs,
