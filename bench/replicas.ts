@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findNginx, startNginx, type NginxProcess } from '../scripts/lib/nginx.js';
-import { freePort } from '../scripts/lib/stack.js';
+import { freePort } from '../scripts/lib/free-port.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import { forkLoadClient } from './lib/load-process.js';
 import {

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../lib/stack.ts';
+import { freePort } from '../lib/free-port.ts';
 import { composeProject, NODE_SERVICES, SERVICES, type ComposeProject } from './compose-project.ts';
 import { startDockerd, type Dockerd } from './dockerd.ts';
 import { buildArgFlags, machineNpmBuildArgs, NPMRC_MARKER, pemBlocks } from './npm-build-args.ts';
