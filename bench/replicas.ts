@@ -9,9 +9,9 @@
  * Then: how many clients the largest replica count holds at the freshness one replica holds
  * 5,000 with (p50 no worse, ≥ 99 % of samples delivered), trying larger loads in turn.
  *
- * On this 2-core machine the load clients, nginx and the replicas share the same two cores, so
- * more replicas cannot add CPU: the figures say what the fan-out costs per replica and what the
- * ingress adds, not what a second machine would give. Writes bench/results/replicas.json.
+ * The load clients, nginx and the replicas share one machine's cores, so more replicas cannot
+ * add CPU beyond them: the figures say what the fan-out costs per replica and what the ingress
+ * adds, not what a second machine would give. Writes bench/results/replicas.json.
  *
  * Deviation from the shipped template, stated in the output: `limit_conn` per client address is
  * lifted (every load client comes from 127.0.0.1; the template allows 128 per address).
