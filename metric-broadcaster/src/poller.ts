@@ -123,28 +123,41 @@ export function onTick(
   timing: PollerTiming,
 ): TickOutcome {
   if (p.phase === 'idle') return { state: p, emit: false };
-  const base = {
-    ...p,
-    phase: 'polling' as const,
-    failures: 0,
-    seenTick: Math.max(p.seenTick, tick),
-  };
+  const seenTick = Math.max(p.seenTick, tick);
   if (tick <= p.lastEmittedTick) {
     // Answered with a tick we have (a request shared with a poller that lagged).
-    return { state: { ...base, dueAt: Math.max(p.dueAt, now + timing.coalesceMs) }, emit: false };
+    const dueAt = Math.max(p.dueAt, now + timing.coalesceMs);
+    return { state: polled(p, seenTick, p.lastEmittedTick, dueAt), emit: false };
   }
   const early = p.lastEmittedTick !== NO_TICK && tick < p.lastEmittedTick + timing.pollIntervalMs;
   if (!hasSample || early) {
     // No sample of ours in this tick (server just removed), or too soon: wait for a later tick.
-    return { state: { ...base, dueAt: now }, emit: false };
+    return { state: polled(p, seenTick, p.lastEmittedTick, now), emit: false };
   }
-  return { state: { ...base, lastEmittedTick: tick, dueAt: now }, emit: true };
+  return { state: polled(p, seenTick, tick, now), emit: true };
 }
 
 /**
- * The long poll ended without a new tick (204: none committed within 2 × TICK_MS, or the
- * generator is shutting down). The generator is alive; ask again at `retryAt`.
+ * A polling state after an answer, spelled field by field: `onTick` runs once per watched server
+ * per tick, and one object literal costs a fraction of two spreads.
  */
+function polled(
+  p: PollerState,
+  seenTick: number,
+  lastEmittedTick: number,
+  dueAt: number,
+): PollerState {
+  return {
+    id: p.id,
+    phase: 'polling',
+    subscribers: p.subscribers,
+    lastEmittedTick,
+    seenTick,
+    dueAt,
+    failures: 0,
+  };
+}
+
 export function onNoTick(p: PollerState, retryAt: number): PollerState {
   if (p.phase === 'idle') return p;
   return { ...p, phase: 'polling', failures: 0, dueAt: retryAt };

@@ -1,17 +1,22 @@
 import { createFleetFrame, serverListVersion, setFleetValues } from '@metrics/protocol';
-import type { SampleColumns } from './simulation.js';
+import { createSampleColumns, type SampleColumns } from './simulation.js';
 import type { ServerRef } from './server-ids.js';
-import { samplePrefixes, serializeTick, type SamplePrefixes } from './sample-bytes.js';
+import {
+  samplePrefixes,
+  serializeSlots,
+  serializeTick,
+  type SamplePrefixes,
+} from './sample-bytes.js';
 
 /**
  * The last committed tick, kept in memory for `GET /v1/latest`, `GET /v1/fleet` and
- * `/v1/servers/:id/latest`. Each sample is serialized to JSON once, at commit, with keys in the
- * order of the `Sample`
- * type (`serverId` first), straight into the bytes of the full `/v1/latest` body
- * (see sample-bytes.ts); answers for a subset of ids are assembled by copying byte ranges. The
- * binary fleet frame (protocol's fleet-frame.ts) is built next to it, once per tick, so the
- * overview costs a reader neither JSON nor parsing. Long-poll waiters are released when the next
- * tick commits, at their deadline, or at close.
+ * `/v1/servers/:id/latest`. At commit it keeps a copy of the tick's columns and builds the binary
+ * fleet frame (protocol's fleet-frame.ts), so the overview costs a reader neither JSON nor
+ * parsing. JSON is written from the columns when asked (see sample-bytes.ts, keys in the order of
+ * the `Sample` type, `serverId` first): an answer for some ids costs those ids, and the body of
+ * every server is built at most once per tick, by its first reader. So the tick's critical path
+ * does not grow with a JSON body of the whole fleet nobody may read (15 MB at 100,000 servers).
+ * Long-poll waiters are released when the next tick commits, at their deadline, or at close.
  */
 export interface LatestTick {
   /** Epoch ms of the tick. */
@@ -20,15 +25,14 @@ export interface LatestTick {
   count: number;
   /** Slot of each server id. */
   slotOf: ReadonlyMap<string, number>;
-  /** The `/v1/latest` body for every server. */
-  body: Buffer;
-  /** Byte range of slot i's sample object in `body`. */
-  starts: Int32Array;
-  ends: Int32Array;
+  /** The tick's values (a copy: the sampler reuses its columns). */
+  columns: SampleColumns;
   /** The `/v1/fleet` body: the encoded fleet frame of every server of the tick. */
   fleet: Buffer;
   /** `serverListVersion` of the tick's server ids, which `/v1/servers` also serves. */
   version: number;
+  /** Each slot's constant JSON start (`{"serverId":…,"timestamp":`). */
+  prefixes: SamplePrefixes;
 }
 
 /** What a waiter is told: the tick that arrived, or `undefined` (timed out or closing). */
@@ -48,7 +52,7 @@ export interface LatestCache {
    * with `undefined` after `timeoutMs` or at close. `signal` aborts the wait (client gone).
    */
   waitForTick(after: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult>;
-  /** The `/v1/latest` body for `ids` (all servers when undefined), per the README layout. */
+  /** The `/v1/latest` body for `ids` (all servers when undefined), per docs/architecture.md. */
   body(latest: LatestTick, ids?: readonly string[]): Buffer;
   readonly waiting: number;
   /** Releases every waiter with `undefined`; later waits resolve at once with `undefined`. */
@@ -60,28 +64,22 @@ const BODY_TAIL = '\n]}';
 
 /** Whether slot `slot` has a sample in `latest` (a real server may have none this tick). */
 export function hasSample(latest: LatestTick, slot: number): boolean {
-  return slot < latest.count && latest.ends[slot]! > latest.starts[slot]!;
+  return slot < latest.count && !Number.isNaN(latest.columns.cpuPct[slot]!);
 }
 
-/** One server's sample object of `latest`, as JSON bytes (a view, not a copy). */
+/** One server's sample object of `latest`, as JSON bytes (`hasSample` must hold). */
 export function sampleJson(latest: LatestTick, slot: number): Buffer {
-  return latest.body.subarray(latest.starts[slot], latest.ends[slot]);
+  const timestamp = new Date(latest.tick).toISOString();
+  return serializeSlots('', '', timestamp, latest.prefixes, latest.columns, [slot]);
 }
 
-/** The body for the samples of `slots`, in that order (ranges copied out of the full body). */
-function pickedBody(latest: LatestTick, slots: readonly number[]): Buffer {
-  const head = bodyHead(latest.tick);
-  let size = head.length + BODY_TAIL.length + 2 * Math.max(0, slots.length - 1);
-  for (const s of slots) size += latest.ends[s]! - latest.starts[s]!;
-  const out = Buffer.allocUnsafe(size);
-  let o = out.write(head, 0, 'latin1');
-  slots.forEach((s, i) => {
-    if (i > 0) o += out.write(',\n', o, 'latin1');
-    o += latest.body.copy(out, o, latest.starts[s], latest.ends[s]);
-  });
-  out.write(BODY_TAIL, o, 'latin1');
-  return out;
+/** A copy of the first `count` slots of `columns`. */
+function snapshot(columns: SampleColumns, count: number): SampleColumns {
+  const copy = createSampleColumns(count);
+  for (const key of COLUMN_KEYS) copy[key].set(columns[key].subarray(0, count));
+  return copy;
 }
+const COLUMN_KEYS = ['cpuPct', 'memPct', 'diskPct', 'netRxBps', 'netTxBps', 'load1'] as const;
 
 /** The tick's fleet frame: the cpu, mem and disk columns of its `count` servers. */
 function fleetFrame(tick: number, version: number, columns: SampleColumns, count: number): Buffer {
@@ -101,6 +99,8 @@ export function createLatestCache(): LatestCache {
   let slotOf = new Map<string, number>();
   let serversRef: readonly ServerRef[] | undefined;
   let version = 0;
+  /** Each tick's body of every server, once someone asked for it. */
+  const fullBodies = new WeakMap<LatestTick, Buffer>();
 
   return {
     current: () => latest,
@@ -114,21 +114,14 @@ export function createLatestCache(): LatestCache {
         slotOf = new Map(servers.map((s, i) => [s.id, i]));
         version = serverListVersion(servers.map((s) => s.id));
       }
-      const serialized = serializeTick(
-        bodyHead(tick),
-        BODY_TAIL,
-        new Date(tick).toISOString(),
-        prefixes,
-        columns,
-        count,
-      );
       latest = {
         tick,
         count,
         slotOf,
-        ...serialized,
+        columns: snapshot(columns, count),
         fleet: fleetFrame(tick, version, columns, count),
         version,
+        prefixes,
       };
       for (const w of waiters) if (tick > w.after) w.done(latest);
       return latest;
@@ -153,13 +146,34 @@ export function createLatestCache(): LatestCache {
       });
     },
     body(l, ids) {
-      if (ids === undefined) return l.body;
+      if (ids === undefined) {
+        let full = fullBodies.get(l);
+        if (!full) {
+          full = serializeTick(
+            bodyHead(l.tick),
+            BODY_TAIL,
+            new Date(l.tick).toISOString(),
+            l.prefixes,
+            l.columns,
+            l.count,
+          ).body;
+          fullBodies.set(l, full);
+        }
+        return full;
+      }
       const slots: number[] = [];
       for (const id of ids) {
         const slot = l.slotOf.get(id);
         if (slot !== undefined && hasSample(l, slot)) slots.push(slot);
       }
-      return pickedBody(l, slots);
+      return serializeSlots(
+        bodyHead(l.tick),
+        BODY_TAIL,
+        new Date(l.tick).toISOString(),
+        l.prefixes,
+        l.columns,
+        slots,
+      );
     },
     close() {
       closed = true;

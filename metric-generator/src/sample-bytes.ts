@@ -107,11 +107,48 @@ export interface SerializedTick {
   ends: Int32Array;
 }
 
+/** Room for one sample of `prefixes`' slot `i` with timestamp bytes `ts`, separator included. */
+const roomFor = (prefixes: SamplePrefixes, i: number, ts: Uint8Array) =>
+  prefixes.offsets[i + 1]! -
+  prefixes.offsets[i]! +
+  ts.length +
+  KEYS_LENGTH +
+  6 * MAX_NUMBER +
+  SEPARATOR;
+
+/** Writes slot `i`'s sample object at `o`; returns the offset after it. */
+function writeSample(
+  out: Buffer,
+  o: number,
+  i: number,
+  prefixes: SamplePrefixes,
+  ts: Uint8Array,
+  columns: SampleColumns,
+): number {
+  const { cpuPct, memPct, diskPct, netRxBps, netTxBps, load1 } = columns;
+  o = copy(out, o, prefixes.bytes, prefixes.offsets[i]!, prefixes.offsets[i + 1]!);
+  o = copy(out, o, ts, 0, ts.length);
+  o = copy(out, o, KEY_CPU, 0, KEY_CPU.length);
+  o = writeDecimal(out, o, cpuPct[i]!, TENTHS);
+  o = copy(out, o, KEY_MEM, 0, KEY_MEM.length);
+  o = writeDecimal(out, o, memPct[i]!, TENTHS);
+  o = copy(out, o, KEY_DISK, 0, KEY_DISK.length);
+  o = writeDecimal(out, o, diskPct[i]!, TENTHS);
+  o = copy(out, o, KEY_RX, 0, KEY_RX.length);
+  o = writeInteger(out, o, netRxBps[i]!);
+  o = copy(out, o, KEY_TX, 0, KEY_TX.length);
+  o = writeInteger(out, o, netTxBps[i]!);
+  o = copy(out, o, KEY_LOAD, 0, KEY_LOAD.length);
+  o = writeDecimal(out, o, load1[i]!, HUNDREDTHS);
+  out[o++] = 125; // }
+  return o;
+}
+
 /**
  * Writes `head`, the first `count` samples of `columns` (one JSON object each, joined by ",\n")
  * and `tail` into a new Buffer. A slot whose `cpuPct` is NaN has no sample: it is left out and
- * its range is empty (`starts[i] === ends[i]`). A new buffer per tick: a response still being written to a slow
- * socket keeps referring to the previous one.
+ * its range is empty (`starts[i] === ends[i]`). A new buffer per call: a response still being
+ * written to a slow socket keeps referring to the previous one.
  */
 export function serializeTick(
   head: string,
@@ -128,7 +165,7 @@ export function serializeTick(
   );
   const starts = new Int32Array(count);
   const ends = new Int32Array(count);
-  const { cpuPct, memPct, diskPct, netRxBps, netTxBps, load1 } = columns;
+  const { cpuPct } = columns;
   let o = out.write(head, 0, 'latin1');
   let written = 0;
   for (let i = 0; i < count; i++) {
@@ -143,23 +180,40 @@ export function serializeTick(
       out[o++] = 10; // \n
     }
     starts[i] = o;
-    o = copy(out, o, prefixes.bytes, prefixes.offsets[i]!, prefixes.offsets[i + 1]!);
-    o = copy(out, o, ts, 0, ts.length);
-    o = copy(out, o, KEY_CPU, 0, KEY_CPU.length);
-    o = writeDecimal(out, o, cpuPct[i]!, TENTHS);
-    o = copy(out, o, KEY_MEM, 0, KEY_MEM.length);
-    o = writeDecimal(out, o, memPct[i]!, TENTHS);
-    o = copy(out, o, KEY_DISK, 0, KEY_DISK.length);
-    o = writeDecimal(out, o, diskPct[i]!, TENTHS);
-    o = copy(out, o, KEY_RX, 0, KEY_RX.length);
-    o = writeInteger(out, o, netRxBps[i]!);
-    o = copy(out, o, KEY_TX, 0, KEY_TX.length);
-    o = writeInteger(out, o, netTxBps[i]!);
-    o = copy(out, o, KEY_LOAD, 0, KEY_LOAD.length);
-    o = writeDecimal(out, o, load1[i]!, HUNDREDTHS);
-    out[o++] = 125; // }
+    o = writeSample(out, o, i, prefixes, ts, columns);
     ends[i] = o;
   }
   o += out.write(tail, o, 'latin1');
   return { body: out.subarray(0, o), starts, ends };
+}
+
+/**
+ * The samples of `slots` only, in that order, between `head` and `tail`: the same bytes as the
+ * matching ranges of `serializeTick`'s body joined by ",\n". Slots without a sample (NaN
+ * `cpuPct`) are skipped. Costs what the asked slots cost, not what the tick's fleet costs.
+ */
+export function serializeSlots(
+  head: string,
+  tail: string,
+  timestamp: string,
+  prefixes: SamplePrefixes,
+  columns: SampleColumns,
+  slots: readonly number[],
+): Buffer {
+  const ts = ascii(JSON.stringify(timestamp));
+  let size = head.length + tail.length;
+  for (const i of slots) size += roomFor(prefixes, i, ts);
+  const out = Buffer.allocUnsafe(size);
+  let o = out.write(head, 0, 'latin1');
+  let written = 0;
+  for (const i of slots) {
+    if (Number.isNaN(columns.cpuPct[i]!)) continue;
+    if (written++ > 0) {
+      out[o++] = 44; // ,
+      out[o++] = 10; // \n
+    }
+    o = writeSample(out, o, i, prefixes, ts, columns);
+  }
+  o += out.write(tail, o, 'latin1');
+  return out.subarray(0, o);
 }

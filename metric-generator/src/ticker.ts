@@ -211,7 +211,14 @@ export function createTicker({
       lastTick = tick;
     }
     if (stopped) return;
-    if (lastTick !== undefined && plan.run.length) await maintain(lastTick);
+    if (lastTick !== undefined && plan.run.length) {
+      // Let the long polls the commit woke write their answers first: their continuations run as
+      // microtasks, and maintenance starts with synchronous SQLite work (fold slice, checkpoint)
+      // that would otherwise hold those answers back by its whole duration.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopped) return;
+      await maintain(lastTick);
+    }
     if (!stopped) arm(lastTick === undefined ? plan.wakeAt : lastTick + tickMs);
   }
 

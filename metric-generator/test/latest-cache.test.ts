@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { latestResponseSchema } from '@metrics/protocol/schemas';
-import { createLatestCache, hasSample } from '../src/latest-cache.js';
+import { createLatestCache, hasSample, sampleJson } from '../src/latest-cache.js';
 import { fleetServers } from '../src/server-ids.js';
 import { createSampleColumns } from '../src/simulation.js';
 
@@ -74,6 +74,25 @@ describe('latest cache', () => {
     expect(body.samples.map((s) => s.serverId)).toEqual(['server-3', 'server-1']);
     expect(cache.body(latest, []).toString()).toBe(`{"tick":${TICK},"samples":[\n\n]}`);
     expect(JSON.parse(cache.body(latest, []).toString())).toEqual({ tick: TICK, samples: [] });
+  });
+
+  it('keeps serving a tick’s own values after the sampler has moved on to the next tick', () => {
+    const cache = createLatestCache();
+    const c = columns();
+    const first = cache.publish(TICK, servers, c, servers.length);
+    c.cpuPct.fill(99); // the sampler reuses its columns for the next tick
+    const second = cache.publish(TICK + 1000, servers, c, servers.length);
+    const cpu = (b: Buffer) =>
+      latestResponseSchema.parse(JSON.parse(b.toString())).samples.map((s) => s.cpuPct);
+    expect(cpu(cache.body(first))).toEqual([10, 11, 12, 13]);
+    expect(cpu(cache.body(first, ['server-2']))).toEqual([11]);
+    expect(cpu(cache.body(second))).toEqual([99, 99, 99, 99]);
+    expect(JSON.parse(sampleJson(first, 2).toString())).toMatchObject({
+      serverId: 'server-3',
+      cpuPct: 12,
+    });
+    // The body of every server is built once per tick and then reused.
+    expect(cache.body(second)).toBe(cache.body(second));
   });
 
   it('answers a waiter at once when a newer tick is already committed', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { samplePrefixes, serializeTick } from '../src/sample-bytes.js';
+import { samplePrefixes, serializeSlots, serializeTick } from '../src/sample-bytes.js';
 import {
   createFleetSimulation,
   createSampleColumns,
@@ -103,5 +103,40 @@ describe('serializeTick', () => {
     const c = createSampleColumns(3);
     expect(serialize(ids, c, 2).body.toString()).toBe(reference(ids, c, 2));
     expect(serialize(ids, c, 0).body.toString()).toBe('HEADTAIL');
+  });
+});
+
+describe('serializeSlots', () => {
+  it('writes exactly the ranges serializeTick gives those slots, in the order asked', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.integer({ min: 0, max: 1000 }).map((k) => k / 10),
+          {
+            minLength: 1,
+            maxLength: 40,
+          },
+        ),
+        fc.array(fc.nat(), { maxLength: 60 }),
+        fc.array(fc.boolean(), { maxLength: 40 }),
+        (values, picks, missing) => {
+          const ids = values.map((_, i) => `server-${i + 1}`);
+          const c = createSampleColumns(values.length);
+          values.forEach((v, i) => {
+            for (const k of KEYS) c[k][i] = missing[i] ? NaN : v;
+          });
+          const full = serialize(ids, c);
+          const slots = picks.map((p) => p % values.length);
+          const expected = slots
+            .filter((i) => !missing[i])
+            .map((i) => full.body.subarray(full.starts[i], full.ends[i]).toString())
+            .join(',\n');
+          const timestamp = new Date(TICK).toISOString();
+          const picked = serializeSlots('HEAD', 'TAIL', timestamp, samplePrefixes(ids), c, slots);
+          expect(picked.toString()).toBe(`HEAD${expected}TAIL`);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
