@@ -9,24 +9,32 @@
  * Then: how many clients the largest replica count holds at the freshness one replica holds
  * 5,000 with (p50 no worse, ≥ 99 % of samples delivered), trying larger loads in turn.
  *
- * On this 2-core machine the load clients, nginx and the replicas share the same two cores, so
- * more replicas cannot add CPU: the figures say what the fan-out costs per replica and what the
- * ingress adds, not what a second machine would give. Writes bench/results/replicas.json.
+ * The load clients, nginx and the replicas share one machine's cores, so more replicas cannot
+ * add CPU beyond them: the figures say what the fan-out costs per replica and what the ingress
+ * adds, not what a second machine would give. Writes bench/results/replicas.json.
  *
  * Deviation from the shipped template, stated in the output: `limit_conn` per client address is
  * lifted (every load client comes from 127.0.0.1; the template allows 128 per address).
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findNginx, startNginx, type NginxProcess } from '../scripts/lib/nginx.js';
-import { freePort } from '../scripts/lib/stack.js';
+import { freePort } from '../scripts/lib/free-port.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
-import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
-import { asker, forkLoadClient } from './lib/load-process.js';
-import { maxMs, mergeHistograms, quantileMs } from './lib/ms-histogram.js';
+import { forkLoadClient } from './lib/load-process.js';
+import {
+  closeLoad,
+  connectLoad,
+  freshnessOf,
+  measureLoad,
+  summarizeLoad,
+  loadSetup,
+  type LoadProcesses,
+} from './lib/load-run.js';
+import { loadAverage, machineOf } from './lib/machine.js';
+import { quantileMs } from './lib/ms-histogram.js';
 import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
 import { counter } from '../scripts/lib/prom.js';
 import { ensureFileLimit } from './lib/proc.js';
@@ -43,13 +51,8 @@ const SIZES = argValue('sizes')?.split(',').map(Number) ?? (quick ? [1_000] : [1
 const SEARCH = quick ? [] : [7_500, 9_000];
 /** The reference: one replica at this many clients. */
 const REFERENCE_CLIENTS = 5_000;
-const SERVERS = 1_000;
-const PER_CLIENT = 10;
-const FLEET_EVERY = 2;
-const LOAD_PROCESSES = 2;
-const PROBES = 10;
-const WARMUP_MS = 2_000;
-const MEASURE_MS = quick ? 5_000 : 8_000;
+/** The broadcaster bench's load (bench/lib/load-run.ts). */
+const SETUP = loadSetup(quick);
 const SEED = 2026;
 const CONNECT_DEADLINE_MS = 45_000;
 /** tsx start-up of a service on a loaded 2-core machine can take tens of seconds. */
@@ -83,7 +86,6 @@ interface Run {
   loadClientCpuPct: number;
 }
 
-const ask = asker<Command, Reply>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** nginx's worker processes: the children of its master. */
@@ -98,8 +100,7 @@ async function runOnce(
   replicas: number,
   clients: number,
   generator: ServiceProcess,
-  loaders: ChildProcess[],
-  probe: ChildProcess,
+  procs: LoadProcesses,
 ): Promise<Run> {
   const broadcasters = await Promise.all(
     Array.from({ length: replicas }, () =>
@@ -126,91 +127,62 @@ async function runOnce(
       frontendUpstream: '127.0.0.1:9',
       broadcasterUpstream: broadcasters.map((b) => `127.0.0.1:${b.port}`),
       accessLog: 'off',
-      workerConnections: Math.ceil((clients + PROBES) * 2.2) + 256,
-      connectionsPerAddress: clients + PROBES + 64,
+      workerConnections: Math.ceil((clients + SETUP.probes) * 2.2) + 256,
+      connectionsPerAddress: clients + SETUP.probes + 64,
     });
     const url = nginx.url;
     await sleep(500);
-    const perProcess = Math.ceil(clients / loaders.length);
-    const connect = (child: ChildProcess, count: number, firstIndex: number) =>
-      ask(
-        child,
-        {
-          type: 'connect',
-          url,
-          count,
-          firstIndex,
-          servers: SERVERS,
-          perClient: PER_CLIENT,
-          fleetEvery: FLEET_EVERY,
-          seed: SEED,
-          deadlineMs: CONNECT_DEADLINE_MS,
-        },
-        'connected',
-      );
-    const connectStarted = performance.now();
-    const connects = await Promise.all([
-      ...loaders.map((child, i) =>
-        connect(child, Math.max(0, Math.min(perProcess, clients - i * perProcess)), i * perProcess),
-      ),
-      connect(probe, PROBES, 1_000_000),
-    ]);
-    const connectMs = Math.round(performance.now() - connectStarted);
+    const { connectMs, failedConnects } = await connectLoad(procs, {
+      url,
+      clients,
+      shape: SETUP,
+      probes: SETUP.probes,
+      seed: SEED,
+      deadlineMs: CONNECT_DEADLINE_MS,
+    });
     const spread = await Promise.all(
       broadcasters.map(async (b) => {
         const res = await fetch(`${b.url}/healthz`);
         return ((await res.json()) as { clients: number }).clients;
       }),
     );
-    await sleep(WARMUP_MS);
+    await sleep(SETUP.warmupMs);
 
     const latest = (line: string) => /route="[^"]*latest[^"]*"/.test(line);
-    const all = [...loaders, probe];
     const workers = nginxWorkers(nginx);
     const fleet = (line: string) => /route="[^"]*fleet[^"]*"/.test(line);
     const requestsBefore = await counter(generator.url, 'generator_http_requests_total', latest);
     const fleetBefore = await counter(generator.url, 'generator_http_requests_total', fleet);
     const before = cpuTicks(broadcasters.map((b) => b.pid));
     const nginxBefore = cpuTicks(workers);
-    const t0 = performance.now();
-    for (const child of all) child.send({ type: 'start' } satisfies Command);
-    await sleep(MEASURE_MS);
-    const stats = await Promise.all(all.map((child) => ask(child, { type: 'stop' }, 'stats')));
-    const seconds = (performance.now() - t0) / 1000;
+    const measured = await measureLoad(procs, SETUP.measureMs);
+    const seconds = measured.seconds;
     const after = cpuTicks(broadcasters.map((b) => b.pid));
     const nginxAfter = cpuTicks(workers);
     const requestsAfter = await counter(generator.url, 'generator_http_requests_total', latest);
     const fleetAfter = await counter(generator.url, 'generator_http_requests_total', fleet);
-    await Promise.all(all.map((child) => ask(child, { type: 'close' }, 'closed')));
+    await closeLoad(procs);
 
-    const load = stats.slice(0, loaders.length).map((s) => s.stats);
-    const probeStats = stats[stats.length - 1]!.stats;
-    const sum = (f: (s: LoadStats) => number) => load.reduce((n, s) => n + f(s), 0);
-    const fresh = load.map((s) => s.freshness).reduce(mergeHistograms);
-    const connected = sum((s) => s.clients);
-    const loadSeconds = Math.max(...load.map((s) => s.wallMs)) / 1000;
+    const probeStats = measured.probe;
+    const total = summarizeLoad(measured.load, probeStats);
+    const { freshness: fresh, connected } = total;
     const perReplicaCpuPct = before.map((b, i) => cpuPct(b, after[i]!, seconds));
     return {
       replicas,
       clients,
       connected,
-      failedConnects: connects.reduce((n, c) => n + c.failed, 0),
+      failedConnects,
       connectMs,
       spread,
-      freshnessMs: {
-        p50: quantileMs(fresh, 0.5),
-        p90: quantileMs(fresh, 0.9),
-        p99: quantileMs(fresh, 0.99),
-        max: maxMs(fresh),
-      },
+      freshnessMs: freshnessOf(fresh),
       probeFreshnessMs: {
         p50: quantileMs(probeStats.freshness, 0.5),
         p99: quantileMs(probeStats.freshness, 0.99),
       },
-      samplesPerSecond: round(sum((s) => s.samples) / loadSeconds, 0),
-      expectedSamplesPerSecond: connected * PER_CLIENT,
-      duplicates: sum((s) => s.duplicates) + probeStats.duplicates,
-      disconnects: sum((s) => s.disconnects) + probeStats.disconnects,
+      samplesPerSecond: total.samplesPerSecond,
+      expectedSamplesPerSecond: connected * SETUP.perClient,
+      duplicates: total.duplicates,
+      disconnects: total.disconnects,
       generatorRequestsPerTick: round((requestsAfter - requestsBefore) / seconds, 2),
       generatorFleetRequestsPerTick: round((fleetAfter - fleetBefore) / seconds, 2),
       broadcasterCpuPct: round(
@@ -222,7 +194,7 @@ async function runOnce(
         nginxBefore.reduce((n, b, i) => n + cpuPct(b, nginxAfter[i]!, seconds), 0),
         1,
       ),
-      loadClientCpuPct: round((sum((s) => s.cpuMs) / 1000 / loadSeconds) * 100, 1),
+      loadClientCpuPct: total.loadClientCpuPct,
     };
   } finally {
     await nginx?.stop('SIGQUIT', 10_000);
@@ -239,22 +211,16 @@ const holdsLike = (run: Run, reference: Run) =>
   run.duplicates === 0;
 
 async function main(): Promise<void> {
-  ensureFileLimit({
-    script: import.meta.url,
-    cwd: ROOT,
-    limit: FILE_LIMIT,
-    flag: 'BENCH_FILE_LIMIT_RAISED',
-    name: 'bench',
-  });
+  ensureFileLimit({ script: import.meta.url, limit: FILE_LIMIT });
   if (!findNginx())
     throw new Error('bench:replicas needs nginx (Debian: apt-get install -y nginx)');
   const startedAt = Date.now();
-  const loadBefore = loadavg().map((v) => round(v, 2));
+  const loadBefore = loadAverage();
   console.log(
     `bench:replicas${quick ? ' --quick' : ''}: replicas ${REPLICAS.join(' / ')} behind nginx, ` +
       `clients ${SIZES.join(' / ')}${SEARCH.length ? ` (then ${SEARCH.join(' / ')} on ${Math.max(...REPLICAS)})` : ''}; ` +
-      `SERVER_COUNT=${SERVERS}, ${PER_CLIENT} servers per client, 1 in ${FLEET_EVERY} on the fleet; ` +
-      `warm-up ${WARMUP_MS} ms, measure ${MEASURE_MS} ms; load average ${loadBefore.join(' ')}`,
+      `SERVER_COUNT=${SETUP.servers}, ${SETUP.perClient} servers per client, 1 in ${SETUP.fleetEvery} on the fleet; ` +
+      `warm-up ${SETUP.warmupMs} ms, measure ${SETUP.measureMs} ms; load average ${loadBefore.join(' ')}`,
   );
   console.log(
     "  (the template's limit_conn per address is lifted: every load client comes from 127.0.0.1)",
@@ -263,7 +229,7 @@ async function main(): Promise<void> {
     'metric-generator',
     {
       PORT: '0',
-      SERVER_COUNT: String(SERVERS),
+      SERVER_COUNT: String(SETUP.servers),
       TICK_MS: '1000',
       DB_PATH: ':memory:',
       SEED: String(SEED),
@@ -272,8 +238,9 @@ async function main(): Promise<void> {
   );
   const fork = () =>
     forkLoadClient(new URL('./lib/broadcaster-load-client.ts', import.meta.url), ROOT);
-  const loaders = Array.from({ length: LOAD_PROCESSES }, fork);
+  const loaders = Array.from({ length: SETUP.loadProcesses }, fork);
   const probe = fork();
+  const procs: LoadProcesses = { loaders, probe };
   const runs: Run[] = [];
   const report = (run: Run) =>
     console.log(
@@ -287,7 +254,7 @@ async function main(): Promise<void> {
   try {
     for (const clients of SIZES) {
       for (const replicas of REPLICAS) {
-        const run = await runOnce(replicas, clients, generator, loaders, probe);
+        const run = await runOnce(replicas, clients, generator, procs);
         runs.push(run);
         report(run);
       }
@@ -296,7 +263,7 @@ async function main(): Promise<void> {
     const most = Math.max(...REPLICAS);
     if (reference && most > 1) {
       for (const clients of SEARCH) {
-        const run = await runOnce(most, clients, generator, loaders, probe);
+        const run = await runOnce(most, clients, generator, procs);
         runs.push(run);
         report(run);
         if (!holdsLike(run, reference)) break;
@@ -361,27 +328,14 @@ async function main(): Promise<void> {
     );
   }
 
-  const loadAfter = loadavg().map((v) => round(v, 2));
+  const loadAfter = loadAverage();
   const result = {
     bench: 'replicas',
     quick,
     date: new Date().toISOString(),
-    machine: {
-      cores: cpus().length,
-      cpu: cpus()[0]?.model,
-      node: process.version,
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: loadAfter,
-    },
+    machine: machineOf(loadBefore, loadAfter),
     setup: {
-      servers: SERVERS,
-      tickMs: 1000,
-      perClient: PER_CLIENT,
-      fleetEvery: FLEET_EVERY,
-      loadProcesses: LOAD_PROCESSES,
-      probes: PROBES,
-      warmupMs: WARMUP_MS,
-      measureMs: MEASURE_MS,
+      ...SETUP,
       ingress: 'Debian nginx, nginx/templates/default.conf.template, limit_conn lifted',
     },
     runs,

@@ -1,5 +1,5 @@
 /**
- * Server CPU of four ways to deliver one tick (10 samples per client) over socket.io, measured
+ * Server CPU of three ways to deliver one tick (10 samples per client) over socket.io, measured
  * in this process with `process.cpuUsage()` around each round, including the asynchronous
  * writes it triggers; median over rounds. The strategies take turns within each round, in a
  * rotated order, so they are compared side by side. Clients live in a forked load-client process.
@@ -7,12 +7,14 @@
  * - `direct-framed`: what metric-broadcaster does: per client, one packet string built by
  *   concatenating the generator's sample JSON, framed as a WebSocket frame and written straight
  *   to the client's TCP socket (`writeFramed`, when engine.io has nothing queued).
- * - `engine-write`: the same packet written with `socket.conn.write()`, through engine.io's
- *   queue and ws's sender (the broadcaster's earlier path, and its fallback).
  * - `emit-object`: per client, `socket.emit('metrics', { data, timestamp })` with parsed sample
  *   objects (socket.io runs `JSON.stringify` per client).
  * - `emit-per-sample`: the naive shape: per sample, `io.to(room).emit(...)` (10 writes per
  *   client per tick; socket.io encodes once per room).
+ *
+ * The same packet through engine.io (`DIRECT_WRITES=false`) is measured under the full load
+ * instead, as bench/broadcaster.ts's `broadcaster-engine` runs: with one metrics packet per client
+ * the two paths cost about the same, and the difference lies in fleet members' three messages.
  */
 import { once } from 'node:events';
 import http from 'node:http';
@@ -29,14 +31,9 @@ import { writeFramed } from '../../metric-broadcaster/src/batched-write.js';
 import { encodeMetricsPacket } from '../../metric-broadcaster/src/socket-packets.js';
 import type { Command, Reply } from './broadcaster-load-client.js';
 
-export type Strategy = 'direct-framed' | 'engine-write' | 'emit-object' | 'emit-per-sample';
+export type Strategy = 'direct-framed' | 'emit-object' | 'emit-per-sample';
 
-const STRATEGIES: readonly Strategy[] = [
-  'direct-framed',
-  'engine-write',
-  'emit-object',
-  'emit-per-sample',
-];
+const STRATEGIES: readonly Strategy[] = ['direct-framed', 'emit-object', 'emit-per-sample'];
 
 export interface StrategyResult {
   strategy: Strategy;
@@ -194,14 +191,15 @@ function deliverTick(
       socket.emit('metrics', { data: ids.map((id) => objects.get(id)!), timestamp: now });
       continue;
     }
-    const packet = encodeMetricsPacket(
-      ids.map((id) => json.get(id)!),
-      now,
-    );
-    if (strategy === 'direct-framed') {
-      writeFramed(socket.conn, [{ packets: [packet] }]);
-    } else {
-      socket.conn.write(packet);
-    }
+    writeFramed(socket.conn, [
+      {
+        packets: [
+          encodeMetricsPacket(
+            ids.map((id) => json.get(id)!),
+            now,
+          ),
+        ],
+      },
+    ]);
   }
 }

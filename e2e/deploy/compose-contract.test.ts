@@ -1,5 +1,5 @@
 /**
- * The container deployment checked without a Docker engine (none runs on this machine): the
+ * The container deployment checked without a Docker engine (the unit suite needs none): the
  * compose file against the compose-spec schema, and every cross-file fact a `docker compose up`
  * depends on — upstreams, ports, env vars, COPY sources, healthchecks — against the services'
  * own code and the README.

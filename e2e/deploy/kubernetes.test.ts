@@ -1,5 +1,5 @@
 /**
- * deploy/kubernetes/ checked without a cluster (none runs here: the manifests are validated, not
+ * deploy/kubernetes/ checked without a cluster (the manifests are validated, not
  * applied): every object against the Kubernetes API's OpenAPI schemas (kubernetes-models, the
  * schemas of Kubernetes 1.3x vendored in the npm package), then every cross-object fact an apply
  * depends on — selectors, ports, probes, the autoscaler's target, the Ingress's backends — and

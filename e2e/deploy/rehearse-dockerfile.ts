@@ -1,5 +1,5 @@
 /**
- * Rehearses a service's Dockerfile without Docker (no engine runs on this machine): every stage
+ * Rehearses a service's Dockerfile without Docker (for a machine with no engine): every stage
  * gets its own directory standing in for `/app`, `COPY` copies from the build context (honouring
  * .dockerignore) or from an earlier stage, `RUN` runs with `sh -c` in the stage's WORKDIR, `ENV`
  * applies. Then the runtime stage's `CMD` is started with its `ENV` and the HEALTHCHECK command is

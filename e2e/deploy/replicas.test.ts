@@ -14,7 +14,8 @@ import {
 } from '../../metric-broadcaster/test/helpers/fault-tools.ts';
 import { counter } from '../../scripts/lib/prom.ts';
 import { findNginx } from '../../scripts/lib/nginx.ts';
-import { startStack, type RestartEvent, type Stack } from '../../scripts/lib/stack.ts';
+import type { RestartEvent } from '../../scripts/lib/broadcaster-replicas.ts';
+import { startStack, type Stack } from '../../scripts/lib/stack.ts';
 import { sleep, waitFor } from '../../scripts/lib/wait.ts';
 
 const REPLICAS = 3;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/lib/stack.ts';
+import { freePort } from '../../scripts/lib/free-port.ts';
 import { leastConnected, startBalancer, type Balancer } from '../../scripts/lib/tcp-balancer.ts';
 
 describe('leastConnected', () => {

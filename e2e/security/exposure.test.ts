@@ -23,7 +23,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitLines } from '../../scripts/lib/child-process.ts';
 import { findNginx } from '../../scripts/lib/nginx.ts';
-import { freePort } from '../../scripts/lib/stack.ts';
+import { freePort } from '../../scripts/lib/free-port.ts';
 import {
   basic,
   get,

@@ -91,7 +91,7 @@ test.describe('a locked ingress', () => {
       ingress: 'none',
       security: { authFile: auth.path },
     });
-    const port = await (await import('../../scripts/lib/stack.ts')).freePort();
+    const port = await (await import('../../scripts/lib/free-port.ts')).freePort();
     fallback = await startPreviewIngress({
       host: '127.0.0.1',
       port,

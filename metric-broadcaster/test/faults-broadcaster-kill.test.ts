@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServiceProcess } from '../../scripts/lib/service-process.js';
-import {
-  missingSteps,
-  startBroadcasterProcess,
-  startGenerator,
-  watchingClient,
-  type WatchingClient,
-} from './helpers/fault-tools.js';
-import { sleep, waitFor } from './helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { missingSteps, watchingClient, type WatchingClient } from './helpers/fault-tools.js';
+import { sleep } from './helpers/harness.js';
+import { killRestartScenario } from './helpers/kill-restart.js';
 
 /**
  * The broadcaster process is killed with SIGKILL while clients watch, then started again on its
@@ -16,28 +10,12 @@ import { sleep, waitFor } from './helpers/harness.js';
  * second, and must find none missing.
  */
 const TICK_MS = 1_000;
-let generator: ServiceProcess;
-let broadcaster: ServiceProcess | undefined;
-const clients: WatchingClient[] = [];
-
-beforeAll(async () => {
-  generator = await startGenerator({ SERVER_COUNT: '30', TICK_MS: String(TICK_MS) });
-});
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await broadcaster?.stop('SIGKILL');
-  await generator?.stop();
-});
-
-const env = (generatorUrl: string, port = '0') => ({
-  PORT: port,
-  GENERATOR_URL: generatorUrl,
-  POLL_INTERVAL_MS: String(TICK_MS),
-});
+const scenario = killRestartScenario({ tickMs: TICK_MS, servers: 30 });
+const { clients } = scenario;
 
 describe('broadcaster killed with SIGKILL while clients watch', () => {
   it('clients reconnect by themselves and backfill: no second is missing per server', async () => {
-    broadcaster = await startBroadcasterProcess(env(generator.url));
+    const broadcaster = await scenario.startBroadcaster();
     const { port } = broadcaster;
     for (let i = 0; i < 6; i++) {
       const ids = [`server-${i + 1}`, `server-${i + 10}`, `server-${30 - i}`];
@@ -45,33 +23,21 @@ describe('broadcaster killed with SIGKILL while clients watch', () => {
     }
     await Promise.all(clients.map((c) => c.backfilled));
     // Watch live for three ticks.
-    await waitFor(
-      () => clients.every((c) => [...c.held.values()].every((s) => s.size >= 3)),
-      8_000,
-      'three live samples per server',
-    );
+    await scenario.liveSamples(3, 8_000);
 
     expect((await broadcaster.stop('SIGKILL')).signal).toBe('SIGKILL');
     const killedAt = Date.now();
-    await waitFor(() => clients.every((c) => !c.socket.connected), 3_000, 'clients to notice');
+    await scenario.noticed(3_000);
     const beforeGap = new Map(clients.map((c) => [c, maxHeld(c)]));
     await sleep(2_500); // ticks go by with no broadcaster
-    broadcaster = await startBroadcasterProcess(env(generator.url, String(port)));
+    await scenario.startBroadcaster(port);
 
     // Reconnection is the client library's own (we never call connect again).
-    await waitFor(
-      () => clients.every((c) => c.connections === 2 && c.socket.connected),
-      10_000,
-      'every client to reconnect',
-    );
+    await scenario.reconnected(10_000);
     await Promise.all(clients.map((c) => c.backfilled));
     // A few live ticks after the backfill.
     const after = Date.now();
-    await waitFor(
-      () => clients.every((c) => minOfMax(c) >= after + TICK_MS),
-      8_000,
-      'live samples after the backfill',
-    );
+    await scenario.liveSince(after + TICK_MS, 8_000);
 
     for (const c of clients) {
       expect(c.errors).toEqual([]);
@@ -88,5 +54,3 @@ describe('broadcaster killed with SIGKILL while clients watch', () => {
 });
 
 const maxHeld = (c: WatchingClient) => Math.max(...[...c.held.values()].flatMap((s) => [...s]));
-const minOfMax = (c: WatchingClient) =>
-  Math.min(...[...c.held.values()].map((s) => Math.max(-1, ...s)));

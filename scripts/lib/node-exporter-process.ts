@@ -4,7 +4,7 @@
  * found first; a port taken in between makes it exit, and the next port is tried.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 
 export const NODE_EXPORTER_BIN = '/usr/bin/prometheus-node-exporter';
 
@@ -15,17 +15,6 @@ export interface NodeExporterProcess {
   readonly address: string;
   /** Stops it (SIGTERM, then SIGKILL) and waits for the exit. */
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function answers(port: number): Promise<boolean> {
