@@ -17,7 +17,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { io as connectIo, type Socket } from 'socket.io-client';
 import {
@@ -33,10 +32,21 @@ import {
   type ListeningProcess,
   type ServiceProcess,
 } from '../scripts/lib/service-process.js';
-import type { Command, LoadStats, Reply } from './lib/broadcaster-load-client.js';
 import { measureEmitStrategies, type StrategyResult } from './lib/emit-strategies.js';
-import { asker, forkLoadClient } from './lib/load-process.js';
-import { maxMs, mergeHistograms, quantileMs } from './lib/ms-histogram.js';
+import { forkLoadClient } from './lib/load-process.js';
+import {
+  ask,
+  closeLoad,
+  connectLoad,
+  freshnessOf,
+  loadSetup,
+  measureLoad,
+  summarizeLoad,
+  type LoadProcesses,
+  type LoadShape,
+} from './lib/load-run.js';
+import { loadAverage, machineOf } from './lib/machine.js';
+import { quantileMs } from './lib/ms-histogram.js';
 import { ensureFileLimit, TSX_ARGS } from './lib/proc.js';
 import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
 import { bucketQuantileMs, counter, histogramBuckets } from '../scripts/lib/prom.js';
@@ -71,13 +81,16 @@ const NARROWED =
   argValue('impl') !== undefined ||
   argValue('scale') !== undefined;
 const PROFILE_DIR = argValue('profile');
-const SERVERS = 1_000;
-const PER_CLIENT = 10;
-const FLEET_EVERY = 2;
-const LOAD_PROCESSES = 2;
-const PROBES = 10;
-const WARMUP_MS = 2_000;
-const MEASURE_MS = quick ? 5_000 : 8_000;
+const SETUP = loadSetup(quick);
+const {
+  servers: SERVERS,
+  perClient: PER_CLIENT,
+  fleetEvery: FLEET_EVERY,
+  loadProcesses: LOAD_PROCESSES,
+  probes: PROBES,
+  warmupMs: WARMUP_MS,
+  measureMs: MEASURE_MS,
+} = SETUP;
 const SEED = 2026;
 /** Connecting stops after this long; a broadcaster that cannot take its clients faster runs short. */
 const CONNECT_DEADLINE_MS = 30_000;
@@ -92,15 +105,6 @@ const FILE_LIMIT = 20_000;
  * broadcaster with the previous fleet path (every server's JSON each tick; fleet scale only).
  */
 type Impl = 'broadcaster' | 'broadcaster-engine' | 'naive' | 'json-relay';
-
-/** What the clients watch: the fleet size, servers per client, every n-th client on the fleet. */
-interface Shape {
-  servers: number;
-  perClient: number;
-  fleetEvery: number;
-}
-
-const BASE_SHAPE: Shape = { servers: SERVERS, perClient: PER_CLIENT, fleetEvery: FLEET_EVERY };
 
 interface Run {
   impl: Impl;
@@ -166,24 +170,14 @@ const startScript = (script: string, generatorUrl: string): Promise<ListeningPro
 const startLoadProcess = (): ChildProcess =>
   forkLoadClient(new URL('./lib/broadcaster-load-client.ts', import.meta.url), ROOT);
 
-const ask = asker<Command, Reply>();
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const freshnessOf = (hist: readonly number[]) => ({
-  p50: quantileMs(hist, 0.5),
-  p90: quantileMs(hist, 0.9),
-  p99: quantileMs(hist, 0.99),
-  max: maxMs(hist),
-});
 
 async function runOnce(
   impl: Impl,
   clients: number,
   generator: ServiceProcess,
-  loaders: ChildProcess[],
-  probe: ChildProcess,
-  shape: Shape = BASE_SHAPE,
+  procs: LoadProcesses,
+  shape: LoadShape = SETUP,
   /** Runs against the started broadcaster before the load clients connect. */
   beforeLoad?: (url: string) => Promise<void>,
 ): Promise<Run> {
@@ -210,35 +204,16 @@ async function runOnce(
     await sleep(500);
     await beforeLoad?.(target.url);
     const base = procStat(target.pid);
-    const perProcess = Math.ceil(clients / loaders.length);
-    const connect = (child: ChildProcess, count: number, firstIndex: number) =>
-      ask(
-        child,
-        {
-          type: 'connect',
-          url: target.url,
-          count,
-          firstIndex,
-          servers: shape.servers,
-          perClient: shape.perClient,
-          fleetEvery: shape.fleetEvery,
-          seed: SEED,
-          deadlineMs: CONNECT_DEADLINE_MS,
-        },
-        'connected',
-      );
-    const connectStarted = performance.now();
-    const connects = await Promise.all([
-      ...loaders.map((child, i) =>
-        connect(child, Math.max(0, Math.min(perProcess, clients - i * perProcess)), i * perProcess),
-      ),
-      connect(probe, PROBES, 1_000_000),
-    ]);
-    const connectMs = Math.round(performance.now() - connectStarted);
-    const failedConnects = connects.reduce((n, c) => n + c.failed, 0);
+    const { connectMs, failedConnects } = await connectLoad(procs, {
+      url: target.url,
+      clients,
+      shape,
+      probes: PROBES,
+      seed: SEED,
+      deadlineMs: CONNECT_DEADLINE_MS,
+    });
     await sleep(WARMUP_MS);
 
-    const all = [...loaders, probe];
     const requestsBefore = await generatorLatestRequests(generator.url);
     const histNames = [
       [generator.url, 'generator_tick_duration_seconds', {}],
@@ -250,11 +225,7 @@ async function runOnce(
     const scrape = () => Promise.all(histNames.map(([u, n, l]) => histogramBuckets(u, n, l)));
     const histBefore = await scrape();
     const before = procStat(target.pid);
-    const t0 = performance.now();
-    for (const child of all) child.send({ type: 'start' } satisfies Command);
-    await sleep(MEASURE_MS);
-    const stats = await Promise.all(all.map((child) => ask(child, { type: 'stop' }, 'stats')));
-    const seconds = (performance.now() - t0) / 1000;
+    const { load, probe: probeStats, seconds } = await measureLoad(procs, MEASURE_MS);
     const after = procStat(target.pid);
     const requestsAfter = await generatorLatestRequests(generator.url);
     const histAfter = await scrape();
@@ -266,15 +237,10 @@ async function runOnce(
       process.kill(target.pid, 'SIGUSR2');
       await sleep(1_500);
     }
-    await Promise.all(all.map((child) => ask(child, { type: 'close' }, 'closed')));
+    await closeLoad(procs);
 
-    const load = stats.slice(0, loaders.length).map((s) => s.stats);
-    const probeStats = stats[stats.length - 1]!.stats;
-    const sum = (f: (s: LoadStats) => number) => load.reduce((n, s) => n + f(s), 0);
-    const fresh = load.map((s) => s.freshness).reduce(mergeHistograms);
-    const fleetFresh = load.map((s) => s.fleetFreshness).reduce(mergeHistograms);
-    const connected = sum((s) => s.clients);
-    const loadSeconds = Math.max(...load.map((s) => s.wallMs)) / 1000;
+    const total = summarizeLoad(load, probeStats);
+    const { connected, fleetFreshness: fleetFresh } = total;
     return {
       impl,
       servers: shape.servers,
@@ -283,15 +249,15 @@ async function runOnce(
       failedConnects,
       connectMs,
       fleetClients: Math.ceil(clients / shape.fleetEvery),
-      freshnessMs: freshnessOf(fresh),
+      freshnessMs: freshnessOf(total.freshness),
       probeFreshnessMs: freshnessOf(probeStats.freshness),
       fleetFreshnessMs: { p50: quantileMs(fleetFresh, 0.5), p99: quantileMs(fleetFresh, 0.99) },
-      samplesPerSecond: round(sum((s) => s.samples) / loadSeconds, 0),
+      samplesPerSecond: total.samplesPerSecond,
       expectedSamplesPerSecond: connected * shape.perClient,
-      metricsEventsPerSecond: round(sum((s) => s.metricsEvents) / loadSeconds, 0),
-      fleetFramesPerSecond: round(sum((s) => s.fleetFrames) / loadSeconds, 0),
-      duplicates: sum((s) => s.duplicates) + probeStats.duplicates,
-      disconnects: sum((s) => s.disconnects) + probeStats.disconnects,
+      metricsEventsPerSecond: total.metricsEventsPerSecond,
+      fleetFramesPerSecond: total.fleetFramesPerSecond,
+      duplicates: total.duplicates,
+      disconnects: total.disconnects,
       generatorRequestsPerTick: round((requestsAfter - requestsBefore) / seconds, 2),
       cpuPct: cpuPct(before.cpuTicks, after.cpuTicks, seconds),
       rssMb: round(after.rssBytes / 1024 / 1024, 1),
@@ -299,7 +265,7 @@ async function runOnce(
         (after.rssBytes - base.rssBytes) / 1024 / Math.max(1, connected + PROBES),
         1,
       ),
-      loadClientCpuPct: round((sum((s) => s.cpuMs) / 1000 / loadSeconds) * 100, 1),
+      loadClientCpuPct: total.loadClientCpuPct,
       ...(impl !== 'naive'
         ? {
             breakdownMs: {
@@ -461,16 +427,9 @@ function scaleTargets(
 }
 
 async function main(): Promise<void> {
-  ensureFileLimit({
-    script: import.meta.url,
-    cwd: ROOT,
-    limit: FILE_LIMIT,
-    flag: 'BENCH_FILE_LIMIT_RAISED',
-    name: 'bench',
-  });
+  ensureFileLimit({ script: import.meta.url, limit: FILE_LIMIT });
   const startedAt = Date.now();
-  // The machine may be shared: the load average before and after says how much to trust a run.
-  const loadBefore = loadavg().map((v) => round(v, 2));
+  const loadBefore = loadAverage();
   console.log(
     `bench:broadcaster${quick ? ' --quick' : ''}: SERVER_COUNT=${SERVERS}, clients ${SIZES.join(' / ')}, ` +
       `${PER_CLIENT} servers each, 1 in ${FLEET_EVERY} on the fleet; warm-up ${WARMUP_MS} ms, measure ${MEASURE_MS} ms; ` +
@@ -478,6 +437,7 @@ async function main(): Promise<void> {
   );
   const loaders = Array.from({ length: LOAD_PROCESSES }, startLoadProcess);
   const probe = startLoadProcess();
+  const procs: LoadProcesses = { loaders, probe };
   const runs: Run[] = [];
   const firstScreens: FirstScreen[] = [];
   let strategies: StrategyResult[] = [];
@@ -526,7 +486,7 @@ async function main(): Promise<void> {
         );
         for (const clients of SIZES) {
           for (const impl of IMPLS) {
-            report(await runOnce(impl, clients, generator, [...loaders], probe));
+            report(await runOnce(impl, clients, generator, procs));
           }
         }
       } finally {
@@ -547,25 +507,17 @@ async function main(): Promise<void> {
       try {
         for (const impl of SCALE_IMPLS) {
           report(
-            await runOnce(
-              impl,
-              scale.clients,
-              generator,
-              [...loaders],
-              probe,
-              shape,
-              async (url) => {
-                if (impl !== 'broadcaster') return;
-                await waitForList(url, scale.servers);
-                const screen = await measureFirstScreen(url, scale.servers);
-                firstScreens.push(screen);
-                console.log(
-                  `  first screen at ${scale.servers} servers: ${screen.totalBytes} bytes before the first values ` +
-                    `(servers event ${screen.serversEventBytes} B, as an id list ${screen.serversEventBytesAsIdList} B; ` +
-                    `first fleet frame ${screen.firstFleetBytes} B)`,
-                );
-              },
-            ),
+            await runOnce(impl, scale.clients, generator, procs, shape, async (url) => {
+              if (impl !== 'broadcaster') return;
+              await waitForList(url, scale.servers);
+              const screen = await measureFirstScreen(url, scale.servers);
+              firstScreens.push(screen);
+              console.log(
+                `  first screen at ${scale.servers} servers: ${screen.totalBytes} bytes before the first values ` +
+                  `(servers event ${screen.serversEventBytes} B, as an id list ${screen.serversEventBytesAsIdList} B; ` +
+                  `first fleet frame ${screen.firstFleetBytes} B)`,
+              );
+            }),
           );
         }
       } finally {
@@ -666,23 +618,8 @@ async function main(): Promise<void> {
     bench: 'broadcaster',
     quick,
     date: new Date().toISOString(),
-    machine: {
-      cores: cpus().length,
-      cpu: cpus()[0]?.model,
-      node: process.version,
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: loadavg().map((v) => round(v, 2)),
-    },
-    setup: {
-      servers: SERVERS,
-      tickMs: 1000,
-      perClient: PER_CLIENT,
-      fleetEvery: FLEET_EVERY,
-      loadProcesses: LOAD_PROCESSES,
-      probes: PROBES,
-      warmupMs: WARMUP_MS,
-      measureMs: MEASURE_MS,
-    },
+    machine: machineOf(loadBefore),
+    setup: SETUP,
     scaleSetup: { cases: SCALE_CASES, perClient: PER_CLIENT, fleetEvery: SCALE_FLEET_EVERY },
     emitStrategies: strategies,
     firstScreens,

@@ -57,14 +57,14 @@ function directSocket(conn: EngineConnection): TcpSocket | undefined {
 }
 
 /**
- * Writes one client's messages of a tick with ONE TCP write. On this machine a socket write
- * costs 12–16 µs of CPU whatever its size (docs/performance.md), and it is most of what a tick
- * costs per client, so this is the broadcaster's hot path: shared frames are built once (the
- * fleet frame once per tick for every client), a client's own packet is framed into one buffer,
- * and they go to the TCP socket as they are, corked into one `writev`, without engine.io's per-packet objects, events and callbacks. When that
- * path is not open (see `directSocket`) the packets go through engine.io (`writeBatch`), which
- * sends exactly the same bytes; so does `allowDirect: false` (the `DIRECT_WRITES=false` kill
- * switch). Returns whether the fast path was taken.
+ * Writes one client's messages of a tick with ONE TCP write. A socket write costs about the same
+ * CPU whatever its size and is most of what a tick costs per client (docs/performance.md), so
+ * this is the broadcaster's hot path: shared frames are built once (the fleet frame once per
+ * tick for every client), a client's own packet is framed into one buffer, and they go to the
+ * TCP socket as they are, corked into one `writev`, without engine.io's per-packet objects,
+ * events and callbacks. When that path is not open (see `directSocket`) the packets go through
+ * engine.io (`writeBatch`), which sends exactly the same bytes; so does `allowDirect: false`
+ * (the `DIRECT_WRITES=false` kill switch). Returns whether the fast path was taken.
  */
 export function writeFramed(
   conn: EngineConnection,
