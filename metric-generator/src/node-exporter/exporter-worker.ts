@@ -10,7 +10,8 @@ import {
   readNode,
   type NodeReading,
 } from './node-reading.js';
-import { ScrapeError, type Scraper } from './scraper.js';
+import { ScrapeError } from './scrape-error.js';
+import type { Scraper } from './scraper.js';
 import type { ExporterTarget } from './targets.js';
 
 /**

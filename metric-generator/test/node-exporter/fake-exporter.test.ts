@@ -176,7 +176,7 @@ describe('scraper', () => {
       });
       fake.mode = 'ok';
       const body = await scraper.get(`${fake.origin}/metrics`, AbortSignal.timeout(20_000));
-      expect(body).toContain('node_load1 ');
+      expect(Buffer.from(body).toString()).toContain('node_load1 ');
     } finally {
       scraper.close();
       await fake.close();
