@@ -31,10 +31,7 @@ const MAX_HEAD_BYTES = 64 * 1024;
 /** Longest chunk-size line (size, extensions) or trailer line accepted. */
 const MAX_LINE_BYTES = 4 * 1024;
 
-type Framing =
-  | { kind: 'length'; left: number }
-  | { kind: 'chunked' }
-  | { kind: 'close' };
+type Framing = { kind: 'length'; left: number } | { kind: 'chunked' } | { kind: 'close' };
 
 const enum Phase {
   Head,
@@ -53,7 +50,10 @@ const NOTHING = Buffer.alloc(0);
 const bad = (message: string) => new ScrapeError('bad_answer', message);
 
 /** What the head says: status, framing, reuse; throws for an answer a scrape does not take. */
-function readHead(head: string, maxBytes: number): { interim: boolean; framing: Framing; keepAlive: boolean } {
+function readHead(
+  head: string,
+  maxBytes: number,
+): { interim: boolean; framing: Framing; keepAlive: boolean } {
   const lines = head.split('\r\n');
   const status = /^HTTP\/1\.([01]) ([0-9]{3})(?: |$)/.exec(lines[0]!);
   if (!status) throw bad(`not an HTTP/1.x answer: ${JSON.stringify(lines[0]!.slice(0, 40))}`);
@@ -81,7 +81,8 @@ function readHead(head: string, maxBytes: number): { interim: boolean; framing: 
   const coding = (headers.get('content-encoding') ?? 'identity').toLowerCase();
   if (coding !== 'identity') throw bad(`content encoding ${JSON.stringify(coding)}`);
   const connection = (headers.get('connection') ?? '').toLowerCase();
-  let keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+  let keepAlive =
+    status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
   const te = headers.get('transfer-encoding');
   let framing: Framing;
   if (te !== undefined) {
