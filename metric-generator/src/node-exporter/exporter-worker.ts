@@ -10,6 +10,7 @@ import {
   readNode,
   type NodeReading,
 } from './node-reading.js';
+import type { ParseQueue } from './parse-queue.js';
 import { ScrapeError } from './scrape-error.js';
 import type { Scraper } from './scraper.js';
 import type { ExporterTarget } from './targets.js';
@@ -46,6 +47,8 @@ export interface ExporterWorkerOptions {
   timeoutMs: number;
   /** The filesystem whose use is `diskPct`. */
   mountPoint: string;
+  /** Where the answer's parse waits for its turn (shared by every target of the generator). */
+  parses: ParseQueue;
   now?: () => number;
   /** After each scrape: its result and how long scrape + parse took (ms). */
   onScrape?: (target: ExporterTarget, result: ScrapeResult, ms: number) => void;
@@ -71,6 +74,7 @@ export function createExporterWorker({
   tickMs,
   timeoutMs,
   mountPoint,
+  parses,
   now = Date.now,
   onScrape,
 }: ExporterWorkerOptions): ExporterWorker {
@@ -105,12 +109,14 @@ export function createExporterWorker({
         }
         throw err;
       });
+    // The answer is in: the deadline is met. Its reading is taken at its arrival, and parsed when
+    // the other sockets have been read (parse-queue.ts).
     const at = now();
     try {
-      return {
-        result: 'ok',
-        reading: readNode(parseExposition(body, NODE_FAMILIES), at, mountPoint),
-      };
+      const reading = await parses.run(() =>
+        readNode(parseExposition(body, NODE_FAMILIES), at, mountPoint),
+      );
+      return { result: 'ok', reading };
     } catch (err) {
       if (err instanceof ExpositionError || err instanceof ReadingError) {
         throw new ScrapeError('bad_answer', `bad answer: ${err.message}`);

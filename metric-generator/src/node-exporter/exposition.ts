@@ -205,9 +205,7 @@ export function parseExposition(
       continue;
     }
     if (c === HASH) {
-      const end = endOfLine(buf, at, n);
-      checkComment(buf, at, end);
-      at = end + 1;
+      at = checkComment(buf, at, n) + 1;
       continue;
     }
     // A sample line: name, optional labels, blanks, value, optional timestamp, blanks, newline.
@@ -399,36 +397,39 @@ const startsWith = (buf: Uint8Array, at: number, word: Uint8Array) => {
 
 /**
  * `# HELP name …` and `# TYPE name type` must name a valid metric (and a known type); any other
- * `#` line is free text.
+ * `#` line is free text. Returns the index of the line's end.
  */
-function checkComment(buf: Buffer, at: number, end: number): void {
+function checkComment(buf: Buffer, at: number, n: number): number {
   let i = at + 1;
-  if (!isBlank(buf[i] ?? 0)) return;
-  while (i < end && isBlank(buf[i]!)) i++;
+  if (!isBlank(buf[i] ?? 0)) return endOfLine(buf, i, n);
+  while (isBlank(buf[i] ?? 0)) i++;
   const word = startsWith(buf, i, HELP) ? HELP : startsWith(buf, i, TYPE) ? TYPE : undefined;
-  if (!word) return;
+  if (!word) return endOfLine(buf, i, n);
   i += 4;
-  if (!isBlank(buf[i] ?? 0)) return;
-  while (i < end && isBlank(buf[i]!)) i++;
+  if (!isBlank(buf[i] ?? 0)) return endOfLine(buf, i, n);
+  while (isBlank(buf[i] ?? 0)) i++;
   const nameStart = i;
-  while (i < end && !isBlank(buf[i]!)) i++;
+  while (i < n && buf[i] !== NL && !isBlank(buf[i]!)) i++;
   const nameEnd = i;
-  if (nameEnd === nameStart) return;
+  if (nameEnd === nameStart) return i;
   let valid = (CLASS[buf[nameStart]!]! & NAME_START) !== 0;
   for (let k = nameStart + 1; valid && k < nameEnd; k++) {
     valid = (CLASS[buf[k]!]! & NAME_PART) !== 0;
   }
-  const kind = word === HELP ? 'HELP' : 'TYPE';
   if (!valid) {
     const name = buf.toString('utf8', nameStart, nameEnd);
+    const kind = word === HELP ? 'HELP' : 'TYPE';
     throw new ExpositionError(`bad metric name in # ${kind}: ${quote(name)}`, lineOf(buf, at));
   }
-  if (word === HELP) return;
-  while (i < end && isBlank(buf[i]!)) i++;
+  if (word === HELP) return endOfLine(buf, i, n);
+  while (isBlank(buf[i] ?? 0)) i++;
+  // The usual case, `# TYPE name gauge` and the line's end, without a string.
   for (const t of TYPE_WORDS) {
-    if (end - i === t.length && startsWith(buf, i, t)) return;
+    const after = i + t.length;
+    if ((after === n || buf[after] === NL) && startsWith(buf, i, t)) return after;
   }
-  // The slow path: surrounding white space (trimmed) or an unknown type.
+  // The slow path: white space around the type (trimmed), or an unknown type.
+  const end = endOfLine(buf, i, n);
   const type = buf.toString('utf8', i, end);
   if (!TYPES.has(type.trim())) {
     throw new ExpositionError(
@@ -436,6 +437,7 @@ function checkComment(buf: Buffer, at: number, end: number): void {
       lineOf(buf, at),
     );
   }
+  return end;
 }
 
 const LABEL = String.raw`[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"`;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { MetricsDatabase } from '../db.js';
 import type { GeneratorMetrics } from '../metrics.js';
 import { createExporterWorker, type ExporterWorker } from './exporter-worker.js';
+import { createParseQueue } from './parse-queue.js';
 import { createScraper, type Scraper } from './scraper.js';
 import type { ExporterTarget } from './targets.js';
 
@@ -34,6 +35,7 @@ const sameTarget = (a: ExporterTarget, b: ExporterTarget) =>
 export function createRealServers(opts: RealServersOptions): RealServers {
   const log = opts.log.child({ module: 'node-exporter' });
   const scraper = opts.scraper ?? createScraper();
+  const parses = createParseQueue();
   const { metrics } = opts;
   let workers: readonly ExporterWorker[] = [];
 
@@ -65,6 +67,7 @@ export function createRealServers(opts: RealServersOptions): RealServers {
           tickMs: opts.tickMs,
           timeoutMs: opts.timeoutMs,
           mountPoint: opts.mountPoint,
+          parses,
           now: opts.now,
           onScrape,
         });
