@@ -6,7 +6,9 @@
  * with moving counters. Side by side in one run, each size also runs with the same number of
  * simulated servers and no targets: the difference in the generator's CPU per tick, divided by
  * the targets, is what one scrape (request, parse, mapping) costs. Also: the parse and mapping
- * of the captured body alone, in process. Writes bench/results/exporters.json.
+ * of the captured body alone, in process. CPU, rows and scrapes count the measured ticks only
+ * (the two warm-up ticks open the connections and take the rate baseline). Writes
+ * bench/results/exporters.json.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -87,6 +89,26 @@ async function startFarm(count: number) {
   };
 }
 
+interface Counts {
+  rows: number;
+  scrapes: Record<string, number>;
+}
+
+/**
+ * Rows written and scrapes by result so far. Called from `onTick`: the values are copied in the
+ * microtasks that follow it, before any answer of the next tick can count (prom-client updates
+ * them in place).
+ */
+async function counts(app: ReturnType<typeof createApp>): Promise<Counts> {
+  const [rows, scrapes] = [app.metrics.rowsWritten.get(), app.metrics.exporterScrapes.get()];
+  const out: Counts = { rows: (await rows).values[0]?.value ?? 0, scrapes: {} };
+  for (const v of (await scrapes).values) {
+    const r = String(v.labels.result);
+    out.scrapes[r] = (out.scrapes[r] ?? 0) + v.value;
+  }
+  return out;
+}
+
 async function runGenerator(
   kind: Run['kind'],
   servers: number,
@@ -102,6 +124,10 @@ async function runGenerator(
   let farmAtEnd = 0;
   let startedAt = 0;
   let endedAt = 0;
+  // Counters at the end of the warm-up and of the measured ticks: the first two ticks open the
+  // connections and take the rate baseline (no rows by design), so they are not counted.
+  let atStart: Promise<Counts> | undefined;
+  let atEnd: Promise<Counts> | undefined;
   const app = createApp({
     config: {
       serverCount: targets ? 0 : servers,
@@ -119,11 +145,13 @@ async function runGenerator(
     onTick: (r) => {
       reports.push(r);
       if (reports.length === WARMUP) {
+        atStart = counts(app);
         cpuAtStart = process.cpuUsage();
         startedAt = performance.now();
         if (farmPid) farmAtStart = procStat(farmPid).cpuTicks;
       }
       if (reports.length === WARMUP + TICKS) {
+        atEnd = counts(app);
         cpuAtEnd = process.cpuUsage();
         endedAt = performance.now();
         if (farmPid) farmAtEnd = procStat(farmPid).cpuTicks;
@@ -131,17 +159,17 @@ async function runGenerator(
       }
     },
   });
-  const rowsBefore = await app.metrics.rowsWritten.get();
   app.start();
   const timeout = setTimeout(done, (TICKS + WARMUP + 10) * TICK_MS);
   await finished;
   clearTimeout(timeout);
-  const rows = (await app.metrics.rowsWritten.get()).values[0]?.value ?? 0;
-  void rowsBefore;
+  const start = (await atStart) ?? { rows: 0, scrapes: {} };
+  const end = (await atEnd) ?? (await counts(app));
+  const rows = end.rows - start.rows;
   const scrapes: Record<string, number> = {};
-  for (const v of (await app.metrics.exporterScrapes.get()).values) {
-    const r = String(v.labels.result);
-    scrapes[r] = (scrapes[r] ?? 0) + v.value;
+  for (const [r, v] of Object.entries(end.scrapes)) {
+    const n = v - (start.scrapes[r] ?? 0);
+    if (n > 0) scrapes[r] = n;
   }
   const missedTicks = app.ticker.status().missedTicks;
   await app.close();
@@ -159,8 +187,9 @@ async function runGenerator(
     work: summarize(measured.map((r) => r.workMs)),
     lag: summarize(measured.map((r) => r.lagMs)),
     missedTicks,
-    cpuMsPerTick: round(cpu / Math.max(1, measured.length - 1), 2),
-    rowsPerTick: round(rows / Math.max(1, reports.length), 1),
+    // From the end of the warm-up's last tick to the end of the last measured one: TICKS ticks.
+    cpuMsPerTick: round(cpu / Math.max(1, measured.length), 2),
+    rowsPerTick: round(rows / Math.max(1, measured.length), 1),
     ...(targets
       ? {
           scrapes,

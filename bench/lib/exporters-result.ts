@@ -9,6 +9,15 @@ export const exportersBench: Bench<Json> = {
   fromJson: (json) => ({ name: 'exporters', json, table: () => exportersSection(json) }),
 };
 
+/** Share of the measured scrapes that gave a sample (`ok`), e.g. `99.8 %`. */
+function okShare(scrapes: unknown): string {
+  if (!scrapes || typeof scrapes !== 'object') return '–';
+  const counts = Object.values(scrapes as Record<string, number>);
+  const total = counts.reduce((a, b) => a + b, 0);
+  const ok = (scrapes as Record<string, number>).ok ?? 0;
+  return total ? `${Math.round((1000 * ok) / total) / 10} %` : '–';
+}
+
 function exportersSection(j: Json): string {
   const rows = arr(j.results).flatMap((r) =>
     (['exporters', 'simulated'] as const).map((kind) => {
@@ -19,6 +28,8 @@ function exportersSection(j: Json): string {
         `${ms(at(x, 'sample.p50'), 1)} / ${ms(at(x, 'sample.p99'), 1)}`,
         `${ms(at(x, 'work.p50'), 1)} / ${ms(at(x, 'work.p99'), 1)}`,
         `${num(x.cpuMsPerTick, 1)} ms`,
+        num(x.rowsPerTick, 1),
+        kind === 'exporters' ? okShare(x.scrapes) : '–',
         num(x.missedTicks, 0),
         kind === 'exporters' ? `${num(r.scrapeCpuUsPerTarget, 0)} µs` : '–',
       ];
@@ -33,6 +44,8 @@ function exportersSection(j: Json): string {
         'sample p50 / p99',
         'tick work p50 / p99',
         'CPU per tick',
+        'rows per tick',
+        'scrapes ok',
         'missed ticks',
         'scrape CPU per target',
       ],
