@@ -67,19 +67,6 @@ export function markMissing(out: SampleColumns, slot: number): void {
   out.load1[slot] = NaN;
 }
 
-/**
- * A signal aborted `ms` from now, once the event loop has read the sockets that are ready by
- * then: an answer that arrived by its deadline but was still waiting behind other work (another
- * answer's parse, the tick's commit) is read, not thrown away as late.
- */
-function deadline(ms: number): { signal: AbortSignal; clear(): void } {
-  const ac = new AbortController();
-  const timer = setTimeout(() => {
-    setImmediate(() => ac.abort(new ScrapeError('timeout', `no answer within ${ms} ms`)));
-  }, ms);
-  return { signal: ac.signal, clear: () => clearTimeout(timer) };
-}
-
 export function createExporterWorker({
   target,
   key,
@@ -114,16 +101,7 @@ export function createExporterWorker({
   async function scrape(tick: number): Promise<{ result: ScrapeResult; reading?: NodeReading }> {
     const budget = Math.min(timeoutMs, tick + tickMs - TICK_MARGIN_MS - now());
     if (budget <= 0) throw new ScrapeError('timeout', 'tick started too late to scrape in time');
-    const limit = deadline(budget);
-    const body = await scraper
-      .get(target.url, limit.signal)
-      .catch((err: unknown) => {
-        if (err instanceof ScrapeError && err.kind === 'timeout') {
-          throw new ScrapeError('timeout', `no answer within ${budget} ms`);
-        }
-        throw err;
-      })
-      .finally(limit.clear);
+    const body = await scraper.get(target.url, budget);
     // The answer is in: the deadline is met. Its reading is taken at its arrival, and parsed when
     // the other sockets have been read (parse-queue.ts).
     const at = now();

@@ -4,14 +4,17 @@ import { ScrapeError } from './scrape-error.js';
 
 /**
  * One HTTP GET of a node_exporter's `/metrics`, over keep-alive connections (each target keeps
- * its connection from tick to tick), bounded in time by `signal` and in size by `maxBytes`.
+ * its connection from tick to tick), bounded in time by `timeoutMs` and in size by `maxBytes`.
  * `http://` targets go through the lean client of http-client.ts (the common case, and the one
  * that must scale to 1,000 targets a tick), `https://` ones through `node:https`. Failures are
  * `ScrapeError`s (scrape-error.ts).
  */
 export interface Scraper {
-  /** The body of `url` (its bytes, or its text); rejects with a `ScrapeError`. */
-  get(url: string, signal: AbortSignal): Promise<Uint8Array | string>;
+  /**
+   * The body of `url` (its bytes, or its text); rejects with a `ScrapeError`, of kind `timeout`
+   * when it is not in within `timeoutMs`.
+   */
+  get(url: string, timeoutMs: number): Promise<Uint8Array | string>;
   /** Closes every idle connection. */
   close(): void;
 }
@@ -26,8 +29,9 @@ export function createScraper({ maxBytes = 4 * 1024 * 1024 }: ScraperOptions = {
   // maxSockets is per origin: one scrape per target at a time needs one connection each.
   const agent = new https.Agent({ keepAlive: true, maxSockets: 2, maxFreeSockets: 1 });
   return {
-    get(url, signal) {
-      if (url.startsWith('http:')) return plain.get(url, signal);
+    get(url, timeoutMs) {
+      if (url.startsWith('http:')) return plain.get(url, timeoutMs);
+      const signal = AbortSignal.timeout(timeoutMs);
       return new Promise<Buffer>((resolve, reject) => {
         const u = new URL(url);
         let settled = false;
@@ -38,7 +42,7 @@ export function createScraper({ maxBytes = 4 * 1024 * 1024 }: ScraperOptions = {
           req.destroy();
           reject(err);
         };
-        const onAbort = () => fail(new ScrapeError('timeout', String(signal.reason ?? 'aborted')));
+        const onAbort = () => fail(new ScrapeError('timeout', `no answer within ${timeoutMs} ms`));
         const req = https.get(u, { agent, headers: { accept: ACCEPT } }, (res) => {
           if (res.statusCode !== 200) {
             res.resume();

@@ -56,7 +56,7 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
-const timeout = (ms = 5_000) => AbortSignal.timeout(ms);
+const LONG_MS = 5_000;
 
 describe('createHttpClient', () => {
   it('keeps one connection per target alive across scrapes', async () => {
@@ -66,7 +66,7 @@ describe('createHttpClient', () => {
     closers.push(() => client.close());
     const url = `http://127.0.0.1:${server.port}/metrics?collect[]=cpu`;
     for (let i = 1; i <= 3; i++) {
-      expect((await client.get(url, timeout())).toString()).toBe(`n ${i}\n`);
+      expect((await client.get(url, LONG_MS)).toString()).toBe(`n ${i}\n`);
     }
     expect(server.connections).toBe(1);
     expect(server.requests[0]).toMatch(/^GET \/metrics\?collect\[\]=cpu HTTP\/1\.1\r\n/);
@@ -83,9 +83,9 @@ describe('createHttpClient', () => {
     const client = createHttpClient({ maxBytes: 1024 });
     closers.push(() => client.close());
     const url = `http://127.0.0.1:${server.port}/metrics`;
-    expect((await client.get(url, timeout())).toString()).toBe('ok\n');
+    expect((await client.get(url, LONG_MS)).toString()).toBe('ok\n');
     await new Promise((r) => setTimeout(r, 100));
-    expect((await client.get(url, timeout())).toString()).toBe('ok\n');
+    expect((await client.get(url, LONG_MS)).toString()).toBe('ok\n');
     expect(server.connections).toBe(2);
   });
 
@@ -95,8 +95,8 @@ describe('createHttpClient', () => {
     const client = createHttpClient({ maxBytes: 1024 });
     closers.push(() => client.close());
     const url = `http://127.0.0.1:${server.port}/metrics`;
-    await client.get(url, timeout());
-    await client.get(url, timeout());
+    await client.get(url, LONG_MS);
+    await client.get(url, LONG_MS);
     expect(server.connections).toBe(2);
   });
 
@@ -106,23 +106,41 @@ describe('createHttpClient', () => {
     const closed = await rawServer(() => {});
     const port = closed.port;
     await closed.close();
-    await expect(client.get(`http://127.0.0.1:${port}/metrics`, timeout())).rejects.toMatchObject({
+    await expect(client.get(`http://127.0.0.1:${port}/metrics`, LONG_MS)).rejects.toMatchObject({
       kind: 'network',
       message: 'connection refused',
     });
 
     const cut = await rawServer((_req, s) => s.end(ANSWER('0123456789').slice(0, -4)));
     closers.push(() => cut.close());
-    await expect(
-      client.get(`http://127.0.0.1:${cut.port}/metrics`, timeout()),
-    ).rejects.toMatchObject({ kind: 'network', message: 'answer cut short' });
+    await expect(client.get(`http://127.0.0.1:${cut.port}/metrics`, LONG_MS)).rejects.toMatchObject(
+      { kind: 'network', message: 'answer cut short' },
+    );
 
     const silent = await rawServer(() => {});
     closers.push(() => silent.close());
     const t0 = performance.now();
-    await expect(
-      client.get(`http://127.0.0.1:${silent.port}/metrics`, timeout(100)),
-    ).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(client.get(`http://127.0.0.1:${silent.port}/metrics`, 100)).rejects.toMatchObject({
+      kind: 'timeout',
+    });
     expect(performance.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('keeps an answer that came in by its deadline while the thread was busy', async () => {
+    // The server (in this process) answers, then holds the thread past the client's deadline:
+    // the answer waits in the socket, as behind another answer's parse.
+    const server = await rawServer((_req, s) => {
+      s.write(ANSWER('ok\n'));
+      const until = performance.now() + 150;
+      while (performance.now() < until) {
+        // busy
+      }
+    });
+    closers.push(() => server.close());
+    const client = createHttpClient({ maxBytes: 1024 });
+    closers.push(() => client.close());
+    const url = `http://127.0.0.1:${server.port}/metrics`;
+    expect((await client.get(url, 50)).toString()).toBe('ok\n');
+    expect((await client.get(url, 50)).toString()).toBe('ok\n');
   });
 });
