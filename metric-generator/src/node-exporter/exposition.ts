@@ -386,8 +386,6 @@ function lineOf(buf: Uint8Array, at: number): number {
   return line;
 }
 
-const HELP = Buffer.from('HELP');
-const TYPE = Buffer.from('TYPE');
 const TYPE_WORDS = [...TYPES].map((t) => Buffer.from(t));
 
 const startsWith = (buf: Uint8Array, at: number, word: Uint8Array) => {
@@ -403,8 +401,11 @@ function checkComment(buf: Buffer, at: number, n: number): number {
   let i = at + 1;
   if (!isBlank(buf[i] ?? 0)) return endOfLine(buf, i, n);
   while (isBlank(buf[i] ?? 0)) i++;
-  const word = startsWith(buf, i, HELP) ? HELP : startsWith(buf, i, TYPE) ? TYPE : undefined;
-  if (!word) return endOfLine(buf, i, n);
+  // HELP or TYPE
+  const help = buf[i] === 0x48 && buf[i + 1] === 0x45 && buf[i + 2] === 0x4c && buf[i + 3] === 0x50;
+  const isType =
+    !help && buf[i] === 0x54 && buf[i + 1] === 0x59 && buf[i + 2] === 0x50 && buf[i + 3] === 0x45;
+  if (!help && !isType) return endOfLine(buf, i, n);
   i += 4;
   if (!isBlank(buf[i] ?? 0)) return endOfLine(buf, i, n);
   while (isBlank(buf[i] ?? 0)) i++;
@@ -418,10 +419,10 @@ function checkComment(buf: Buffer, at: number, n: number): number {
   }
   if (!valid) {
     const name = buf.toString('utf8', nameStart, nameEnd);
-    const kind = word === HELP ? 'HELP' : 'TYPE';
+    const kind = help ? 'HELP' : 'TYPE';
     throw new ExpositionError(`bad metric name in # ${kind}: ${quote(name)}`, lineOf(buf, at));
   }
-  if (word === HELP) return endOfLine(buf, i, n);
+  if (help) return endOfLine(buf, i, n);
   while (isBlank(buf[i] ?? 0)) i++;
   // The usual case, `# TYPE name gauge` and the line's end, without a string.
   for (const t of TYPE_WORDS) {
