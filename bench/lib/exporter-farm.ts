@@ -27,7 +27,7 @@ const HEAD = Buffer.from(
 
 /** A whole chunked answer carrying `body`. */
 function answer(body: Buffer): Buffer {
-  const parts = [HEAD];
+  const parts: Buffer[] = [HEAD];
   for (let at = 0; at < body.length; at += CHUNK) {
     const chunk = body.subarray(at, at + CHUNK);
     parts.push(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n'));
