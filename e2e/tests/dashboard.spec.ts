@@ -187,6 +187,48 @@ test('a broadcaster restart shows "reconnecting", then "live", and no second goe
   await expect(cpu.locator('.coverage')).toContainText('no missing seconds');
 });
 
+/** Sums the page's layout shifts (as Lighthouse's CLS counts them: not after user input). */
+const RECORD_SHIFTS = `window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shifts.push(e.value);
+}).observe({ type: 'layout-shift', buffered: true });`;
+
+for (const viewport of [
+  { name: 'phone', width: 412, height: 823 },
+  { name: 'desktop', width: 1440, height: 900 },
+]) {
+  test(`the page does not jump while data arrives (${viewport.name}: overview, then a server)`, async ({
+    browser,
+    stack,
+  }) => {
+    const context = await browser.newContext({ viewport, baseURL: stack.url });
+    try {
+      for (const [path, value] of [
+        // The summary's values (the table may be below the fold on a phone).
+        ['/', '.summary .val, [aria-label="Fleet summary"]'],
+        ['/#/servers/server-1', '.stat-value'],
+      ] as const) {
+        const page = await context.newPage();
+        await page.addInitScript({ content: RECORD_SHIFTS });
+        await page.goto(path);
+        // Loaded and live: values shown, then a few more seconds of updates.
+        await expect(page.locator(value).first()).toContainText(/\d\s%/, {
+          timeout: 15_000,
+        });
+        await page.waitForTimeout(3_000);
+        const shifts = await page.evaluate(
+          () => (window as unknown as { __shifts: number[] }).__shifts,
+        );
+        const cls = shifts.reduce((a, b) => a + b, 0);
+        expect(cls, `layout shift on ${path}: ${shifts.join(', ')}`).toBeLessThanOrEqual(0.05);
+        await page.close();
+      }
+    } finally {
+      await context.close();
+    }
+  });
+}
+
 test.afterAll(() => {
   // Good screenshots become the README's: copied only when this run produced them.
   const docs = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
