@@ -2,15 +2,8 @@ import type { ScrapeState } from '@metrics/protocol';
 import type { ServerWorker } from '../sampler.js';
 import type { ServerRef } from '../server-ids.js';
 import type { SampleColumns } from '../simulation.js';
-import { ExpositionError, parseExposition } from './exposition.js';
-import {
-  NODE_FAMILIES,
-  nodeSample,
-  ReadingError,
-  readNode,
-  type NodeReading,
-} from './node-reading.js';
-import type { ParseQueue } from './parse-queue.js';
+import { nodeSample, type NodeReading } from './node-reading.js';
+import type { NodeParser } from './node-parser.js';
 import { ScrapeError } from './scrape-error.js';
 import type { Scraper } from './scraper.js';
 import type { ExporterTarget } from './targets.js';
@@ -47,8 +40,8 @@ export interface ExporterWorkerOptions {
   timeoutMs: number;
   /** The filesystem whose use is `diskPct`. */
   mountPoint: string;
-  /** Where the answer's parse waits for its turn (shared by every target of the generator). */
-  parses: ParseQueue;
+  /** Where the answer becomes a reading (shared by every target of the generator). */
+  parser: NodeParser;
   now?: () => number;
   /** After each scrape: its result and how long scrape + parse took (ms). */
   onScrape?: (target: ExporterTarget, result: ScrapeResult, ms: number) => void;
@@ -74,7 +67,7 @@ export function createExporterWorker({
   tickMs,
   timeoutMs,
   mountPoint,
-  parses,
+  parser,
   now = Date.now,
   onScrape,
 }: ExporterWorkerOptions): ExporterWorker {
@@ -102,20 +95,9 @@ export function createExporterWorker({
     const budget = Math.min(timeoutMs, tick + tickMs - TICK_MARGIN_MS - now());
     if (budget <= 0) throw new ScrapeError('timeout', 'tick started too late to scrape in time');
     const body = await scraper.get(target.url, budget);
-    // The answer is in: the deadline is met. Its reading is taken at its arrival, and parsed when
-    // the other sockets have been read (parse-queue.ts).
-    const at = now();
-    try {
-      const reading = await parses.run(() =>
-        readNode(parseExposition(body, NODE_FAMILIES), at, mountPoint),
-      );
-      return { result: 'ok', reading };
-    } catch (err) {
-      if (err instanceof ExpositionError || err instanceof ReadingError) {
-        throw new ScrapeError('bad_answer', `bad answer: ${err.message}`);
-      }
-      throw err;
-    }
+    // The answer is in: the deadline is met. Its reading is taken at its arrival and parsed
+    // off the sockets' way (node-parser.ts); a body that is no answer fails as `bad_answer`.
+    return { result: 'ok', reading: await parser.read(body, now(), mountPoint) };
   }
 
   return {

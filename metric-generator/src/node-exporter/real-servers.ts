@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { MetricsDatabase } from '../db.js';
 import type { GeneratorMetrics } from '../metrics.js';
 import { createExporterWorker, type ExporterWorker } from './exporter-worker.js';
-import { createParseQueue } from './parse-queue.js';
+import { createNodeParser } from './node-parser.js';
 import { createScraper, type Scraper } from './scraper.js';
 import type { ExporterTarget } from './targets.js';
 
@@ -27,6 +27,8 @@ export interface RealServersOptions {
   mountPoint: string;
   now?: () => number;
   scraper?: Scraper;
+  /** Parse the answers on a worker thread (default true; false: on the tick's thread). */
+  parseThread?: boolean;
 }
 
 const sameTarget = (a: ExporterTarget, b: ExporterTarget) =>
@@ -35,7 +37,7 @@ const sameTarget = (a: ExporterTarget, b: ExporterTarget) =>
 export function createRealServers(opts: RealServersOptions): RealServers {
   const log = opts.log.child({ module: 'node-exporter' });
   const scraper = opts.scraper ?? createScraper();
-  const parses = createParseQueue();
+  const parser = createNodeParser({ threads: opts.parseThread ?? true, log });
   const { metrics } = opts;
   let workers: readonly ExporterWorker[] = [];
 
@@ -67,7 +69,7 @@ export function createRealServers(opts: RealServersOptions): RealServers {
           tickMs: opts.tickMs,
           timeoutMs: opts.timeoutMs,
           mountPoint: opts.mountPoint,
-          parses,
+          parser,
           now: opts.now,
           onScrape,
         });
@@ -83,6 +85,7 @@ export function createRealServers(opts: RealServersOptions): RealServers {
     },
     close() {
       scraper.close();
+      void parser.close();
     },
   };
 }
