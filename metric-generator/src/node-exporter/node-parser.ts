@@ -1,8 +1,9 @@
 /**
  * Where a scraped answer becomes a `NodeReading` (issue 12, point 4): on a worker thread
  * (parse-worker.ts), so that at 1,000 targets the tick's thread only reads the sockets and the
- * parsing runs beside it on the other core; or, without the thread (`threads: false`, or after it
- * failed), on the tick's thread through the parse queue (parse-queue.ts), behind the sockets.
+ * parsing runs beside it on the other core; or, without the thread (`threads: false`, until it has
+ * started, or after it failed), on the tick's thread through the parse queue (parse-queue.ts),
+ * behind the sockets.
  * Either way a body that is not a usable answer fails with `ScrapeError('bad_answer', …)`.
  */
 import { createRequire } from 'node:module';
@@ -67,6 +68,8 @@ export function createNodeParser({ threads = true, log }: NodeParserOptions): No
     });
 
   let worker: Worker | undefined;
+  /** The thread has loaded its modules (under tsx that takes a second: the ticks go on meanwhile). */
+  let ready = false;
   const pending = new Map<number, { resolve(r: NodeReading): void; reject(e: Error): void }>();
   let nextId = 1;
   let closed = false;
@@ -75,6 +78,7 @@ export function createNodeParser({ threads = true, log }: NodeParserOptions): No
   const lose = (why: string) => {
     if (!worker) return;
     worker = undefined;
+    ready = false;
     for (const p of pending.values())
       p.reject(new ScrapeError('network', `parser stopped: ${why}`));
     pending.clear();
@@ -86,6 +90,10 @@ export function createNodeParser({ threads = true, log }: NodeParserOptions): No
     // Never what keeps the process alive; close() stops it.
     worker.unref();
     worker.on('message', (msg: ParseReply) => {
+      if ('ready' in msg) {
+        ready = true;
+        return;
+      }
       const p = pending.get(msg.id);
       if (!p) return;
       pending.delete(msg.id);
@@ -105,11 +113,11 @@ export function createNodeParser({ threads = true, log }: NodeParserOptions): No
 
   return {
     get mode() {
-      return worker ? 'thread' : 'in-thread';
+      return worker && ready ? 'thread' : 'in-thread';
     },
     read(body, at, mountPoint) {
       const w = worker;
-      if (!w) return inThread(body, at, mountPoint);
+      if (!w || !ready) return inThread(body, at, mountPoint);
       return new Promise<NodeReading>((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject });

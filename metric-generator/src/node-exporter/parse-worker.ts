@@ -18,6 +18,8 @@ export interface ParseRequest {
 }
 
 export type ParseReply =
+  /** Sent once, when the thread has loaded its modules and takes requests. */
+  | { ready: true }
   | { id: number; reading: NodeReading }
   /** The answer is not a usable exposition: the message the scrape fails with. */
   | { id: number; bad: string };
@@ -35,3 +37,4 @@ port.on('message', (msg: ParseRequest) => {
   }
   port.postMessage(reply);
 });
+port.postMessage({ ready: true } satisfies ParseReply);

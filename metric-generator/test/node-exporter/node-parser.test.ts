@@ -12,15 +12,20 @@ const parsers: NodeParser[] = [];
 afterEach(async () => {
   for (const p of parsers.splice(0)) await p.close();
 });
-const make = (threads: boolean) => {
+/** A parser, its thread (if any) started. */
+const make = async (threads: boolean) => {
   const p = createNodeParser({ threads, log });
   parsers.push(p);
+  const until = Date.now() + 20_000;
+  while (threads && p.mode !== 'thread' && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   return p;
 };
 
 describe.each([true, false])('createNodeParser (threads: %s)', (threads) => {
   it('reads an answer as the parser and mapping do in this thread', async () => {
-    const parser = make(threads);
+    const parser = await make(threads);
     expect(parser.mode).toBe(threads ? 'thread' : 'in-thread');
     const expected = readNode(parseExposition(REAL, NODE_FAMILIES), 1234, '/');
     expect(await parser.read(REAL, 1234, '/')).toEqual(expected);
@@ -28,7 +33,7 @@ describe.each([true, false])('createNodeParser (threads: %s)', (threads) => {
   });
 
   it('fails a body that is not a usable answer as bad_answer, with the reason', async () => {
-    const parser = make(threads);
+    const parser = await make(threads);
     await expect(parser.read(Buffer.from('<html>'), 0, '/')).rejects.toMatchObject({
       kind: 'bad_answer',
       message: expect.stringMatching(/^bad answer: line 1: expected a metric name/),
@@ -40,8 +45,15 @@ describe.each([true, false])('createNodeParser (threads: %s)', (threads) => {
   });
 });
 
+it('parses on the tick thread until its thread has started', async () => {
+  const parser = createNodeParser({ threads: true, log });
+  parsers.push(parser);
+  expect(parser.mode).toBe('in-thread');
+  expect((await parser.read(REAL, 1, '/')).load1).toBeGreaterThanOrEqual(0);
+});
+
 it('parses on the tick thread once its thread is closed', async () => {
-  const parser = make(true);
+  const parser = await make(true);
   await parser.close();
   expect(parser.mode).toBe('in-thread');
   expect((await parser.read(REAL, 1, '/')).load1).toBeGreaterThanOrEqual(0);
