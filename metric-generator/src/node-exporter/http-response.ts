@@ -47,6 +47,13 @@ const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 const NOTHING = Buffer.alloc(0);
 
+/** The value of a hex digit's byte, or -1. */
+function hexDigit(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  const l = b | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
+}
+
 const bad = (message: string) => new ScrapeError('bad_answer', message);
 
 /** What the head says: status, framing, reuse; throws for an answer a scrape does not take. */
@@ -204,12 +211,27 @@ class Reader implements ResponseReader {
           return this.done();
         }
         case Phase.ChunkSize: {
-          const l = this.line(data, at, 'chunk size');
-          if (!l) return undefined;
-          at = l[1];
-          const hex = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/.exec(l[0]);
-          if (!hex) throw bad(`bad chunk size ${JSON.stringify(l[0].slice(0, 40))}`);
-          this.chunkLeft = parseInt(hex[1]!, 16);
+          const end = data.indexOf(CRLF, at);
+          if (end === -1 || end - at > MAX_LINE_BYTES) {
+            this.line(data, at, 'chunk size'); // keeps the partial line, or throws if too long
+            return undefined;
+          }
+          // 1*HEXDIG [ blanks ] [ ";" extensions ] CRLF, read without a string
+          let size = 0;
+          let i = at;
+          for (; i < end && i - at < 12; i++) {
+            const d = hexDigit(data[i]!);
+            if (d < 0) break;
+            size = size * 16 + d;
+          }
+          let j = i;
+          while (j < end && (data[j] === 0x20 || data[j] === 0x09)) j++;
+          if (i === at || (j < end && data[j] !== 0x3b) /* ; */) {
+            const text = data.toString('latin1', at, end);
+            throw bad(`bad chunk size ${JSON.stringify(text.slice(0, 40))}`);
+          }
+          at = end + 2;
+          this.chunkLeft = size;
           if (this.size + this.chunkLeft > this.maxBytes) {
             throw bad(`answer larger than ${this.maxBytes} bytes`);
           }
