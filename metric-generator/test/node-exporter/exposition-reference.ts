@@ -1,7 +1,9 @@
 /**
  * The exposition parser as it was before it read bytes (one sticky regular expression per line,
  * on the decoded text): the reference the byte parser must agree with, line for line
- * (exposition-property.test.ts). Test code only.
+ * (exposition-property.test.ts). Test code only, and kept whole on purpose (its error messages
+ * included, though exposition.ts words them the same way): a reference that shared code with what
+ * it checks would agree with it by construction.
  */
 import { ExpositionError, type ExpositionSample } from '../../src/node-exporter/exposition.js';
 
