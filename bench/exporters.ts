@@ -49,8 +49,7 @@ const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-exporters-'));
 
 interface Run {
-  /** `exporters`: answers parsed on the parse thread; `exporters-in-thread`: on the tick's. */
-  kind: 'exporters' | 'exporters-in-thread' | 'simulated';
+  kind: 'exporters' | 'simulated';
   servers: number;
   ticks: number;
   sample: Summary;
@@ -143,7 +142,6 @@ async function runGenerator(
     },
     log,
     defaultMetrics: false,
-    exporterParseThread: kind !== 'exporters-in-thread',
     onTick: (r) => {
       reports.push(r);
       if (reports.length === WARMUP) {
@@ -228,10 +226,8 @@ console.log(
 const results: Array<{
   targets: number;
   exporters: Run;
-  exportersInThread: Run;
   simulated: Run;
   scrapeCpuUsPerTarget: number;
-  scrapeCpuUsPerTargetInThread: number;
 }> = [];
 try {
   for (const size of SIZES) {
@@ -242,18 +238,9 @@ try {
         `\n${size} targets: farm of ${farm.ports.length} fake exporters ready (pid ${farm.pid})`,
       );
       const exporters = await runGenerator('exporters', size, targets, farm.pid);
-      const inThread = await runGenerator('exporters-in-thread', size, targets, farm.pid);
       const simulated = await runGenerator('simulated', size, undefined);
-      const perTarget = (run: Run) =>
-        round(((run.cpuMsPerTick - simulated.cpuMsPerTick) * 1000) / size, 1);
-      results.push({
-        targets: size,
-        exporters,
-        exportersInThread: inThread,
-        simulated,
-        scrapeCpuUsPerTarget: perTarget(exporters),
-        scrapeCpuUsPerTargetInThread: perTarget(inThread),
-      });
+      const perTarget = round(((exporters.cpuMsPerTick - simulated.cpuMsPerTick) * 1000) / size, 1);
+      results.push({ targets: size, exporters, simulated, scrapeCpuUsPerTarget: perTarget });
     } finally {
       await farm.stop();
     }
@@ -277,7 +264,7 @@ console.log(
       'farm CPU',
     ],
     results.flatMap((r) =>
-      [r.exporters, r.exportersInThread, r.simulated].map((x) => [
+      [r.exporters, r.simulated].map((x) => [
         String(x.servers),
         x.kind,
         `${ms(x.sample.p50)} / ${ms(x.sample.p99)} / ${ms(x.sample.max)}`,
@@ -300,7 +287,7 @@ console.log(
 );
 for (const r of results) {
   console.log(
-    `${r.targets} targets: scrape + parse + mapping ≈ ${r.scrapeCpuUsPerTarget} µs (parse thread) / ${r.scrapeCpuUsPerTargetInThread} µs (in-thread) of generator CPU per target per tick (exporters − simulated, same run)`,
+    `${r.targets} targets: scrape + parse + mapping ≈ ${r.scrapeCpuUsPerTarget} µs of generator CPU per target per tick (exporters − simulated, same run)`,
   );
 }
 console.log(

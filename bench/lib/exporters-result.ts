@@ -20,20 +20,18 @@ function okShare(scrapes: unknown): string {
 
 function exportersSection(j: Json): string {
   const rows = arr(j.results).flatMap((r) =>
-    (['exporters', 'exportersInThread', 'simulated'] as const).map((kind) => {
+    (['exporters', 'simulated'] as const).map((kind) => {
       const x = (r[kind] ?? {}) as Json;
       return [
         num(r.targets, 0),
-        kind === 'exportersInThread' ? 'exporters (in-thread parse)' : kind,
+        kind,
         `${ms(at(x, 'sample.p50'), 1)} / ${ms(at(x, 'sample.p99'), 1)}`,
         `${ms(at(x, 'work.p50'), 1)} / ${ms(at(x, 'work.p99'), 1)}`,
         `${num(x.cpuMsPerTick, 1)} ms`,
         num(x.rowsPerTick, 1),
         kind === 'simulated' ? '–' : okShare(x.scrapes),
         num(x.missedTicks, 0),
-        kind === 'simulated'
-          ? '–'
-          : `${num(kind === 'exporters' ? r.scrapeCpuUsPerTarget : r.scrapeCpuUsPerTargetInThread, 0)} µs`,
+        kind === 'exporters' ? `${num(r.scrapeCpuUsPerTarget, 0)} µs` : '–',
       ];
     }),
   );

@@ -51,11 +51,6 @@ export interface AppOptions {
   now?: () => number;
   /** Default process metrics (CPU, heap, event loop) in the registry; on by default. */
   defaultMetrics?: boolean;
-  /**
-   * Parse node_exporter answers on a worker thread (default) or on the tick's thread (`false`;
-   * bench:exporters runs both side by side).
-   */
-  exporterParseThread?: boolean;
   /** Called after each committed tick with its timings. */
   onTick?: (report: TickReport) => void;
   /** Called after each maintenance pass (fold, checkpoint, retention) with its timings. */
@@ -94,7 +89,6 @@ export function createApp({
   log,
   now = Date.now,
   defaultMetrics,
-  exporterParseThread,
   onTick,
   onMaintenance,
 }: AppOptions): GeneratorApp {
@@ -128,7 +122,6 @@ export function createApp({
       tickMs: config.tickMs,
       timeoutMs: config.exporterTimeoutMs ?? 250,
       mountPoint: config.exporterMount ?? '/',
-      parseThread: exporterParseThread,
     });
   }
   const sampler = createSampler(workers);

@@ -27,8 +27,6 @@ export interface RealServersOptions {
   mountPoint: string;
   now?: () => number;
   scraper?: Scraper;
-  /** Parse the answers on a worker thread (default true; false: on the tick's thread). */
-  parseThread?: boolean;
 }
 
 const sameTarget = (a: ExporterTarget, b: ExporterTarget) =>
@@ -37,7 +35,7 @@ const sameTarget = (a: ExporterTarget, b: ExporterTarget) =>
 export function createRealServers(opts: RealServersOptions): RealServers {
   const log = opts.log.child({ module: 'node-exporter' });
   const scraper = opts.scraper ?? createScraper();
-  const parser = createNodeParser({ threads: opts.parseThread ?? true, log });
+  const parser = createNodeParser();
   const { metrics } = opts;
   let workers: readonly ExporterWorker[] = [];
 
@@ -85,7 +83,6 @@ export function createRealServers(opts: RealServersOptions): RealServers {
     },
     close() {
       scraper.close();
-      void parser.close();
     },
   };
 }
