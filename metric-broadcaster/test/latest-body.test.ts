@@ -32,7 +32,8 @@ describe('parseLatestBody', () => {
 
   it('falls back to JSON.parse for any other valid layout and re-serializes in Sample key order', () => {
     // Compact, and `timestamp` before `serverId`: not the layout the fast path splits.
-    const compact = JSON.stringify({ samples: [{ timestamp: iso, ...sampleAt('server-7', T) }] });
+    const { serverId, timestamp, ...metrics } = sampleAt('server-7', T);
+    const compact = JSON.stringify({ samples: [{ timestamp, serverId, ...metrics }] });
     const parsed = parseLatestBody(compact, T);
     expect(parsed.tick).toBe(T);
     expect(parsed.samples[0]!.json).toBe(
