@@ -34,7 +34,6 @@ describe('history reader workers', () => {
   });
 
   const refs = fleetServers(6, false);
-  const keys = Int32Array.from(refs, (s) => s.key);
   function fileDatabase(): MetricsDatabase {
     const dir = mkdtempSync(join(tmpdir(), 'history-pool-'));
     dirs.push(dir);
