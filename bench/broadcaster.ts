@@ -42,6 +42,8 @@ import {
   loadSetup,
   measureLoad,
   summarizeLoad,
+  type Freshness,
+  type LoadFigures,
   type LoadProcesses,
   type LoadShape,
 } from './lib/load-run.js';
@@ -52,6 +54,7 @@ import { cpuPct, procStat } from '../scripts/lib/proc-stats.js';
 import { bucketQuantileMs, counter, histogramBuckets } from '../scripts/lib/prom.js';
 import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
+import { sleep } from '../scripts/lib/wait.js';
 
 const quick = process.argv.includes('--quick');
 const argValue = (name: string) =>
@@ -106,28 +109,18 @@ const FILE_LIMIT = 20_000;
  */
 type Impl = 'broadcaster' | 'broadcaster-engine' | 'naive' | 'json-relay';
 
-interface Run {
+interface Run extends LoadFigures {
   impl: Impl;
   servers: number;
-  clients: number;
-  connected: number;
-  failedConnects: number;
-  connectMs: number;
   fleetClients: number;
-  freshnessMs: { p50: number; p90: number; p99: number; max: number };
-  probeFreshnessMs: { p50: number; p90: number; p99: number; max: number };
+  probeFreshnessMs: Freshness;
   fleetFreshnessMs: { p50: number; p99: number };
-  samplesPerSecond: number;
-  expectedSamplesPerSecond: number;
   metricsEventsPerSecond: number;
   fleetFramesPerSecond: number;
-  duplicates: number;
-  disconnects: number;
   generatorRequestsPerTick: number;
   cpuPct: number;
   rssMb: number;
   rssPerClientKb: number;
-  loadClientCpuPct: number;
   /**
    * Where the time goes (bucket upper bounds, ms, p50 / p99): the generator's tick work (tick to
    * commit), tick to the start of the broadcaster's fan-out, and the fan-out itself.
@@ -169,8 +162,6 @@ const startScript = (script: string, generatorUrl: string): Promise<ListeningPro
 
 const startLoadProcess = (): ChildProcess =>
   forkLoadClient(new URL('./lib/broadcaster-load-client.ts', import.meta.url), ROOT);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function runOnce(
   impl: Impl,

@@ -45,6 +45,7 @@ import { herdBench } from './lib/herd-result.js';
 import { writeResult } from './lib/result.js';
 import type { Json } from './lib/summary-format.js';
 import { formatTable } from './lib/table.js';
+import { sleep } from '../scripts/lib/wait.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const argv = process.argv.slice(2);
@@ -80,7 +81,6 @@ const OVERLOAD_READERS = 256;
 const FLOOD_SERVERS = 1_000;
 const HISTORY_SERVERS = 64;
 const HISTORY_SECONDS = 10_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = pino({ level: 'silent' });
 
 ensureFileLimit({

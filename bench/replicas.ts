@@ -31,6 +31,7 @@ import {
   measureLoad,
   summarizeLoad,
   loadSetup,
+  type LoadFigures,
   type LoadProcesses,
 } from './lib/load-run.js';
 import { loadAverage, machineOf } from './lib/machine.js';
@@ -40,6 +41,7 @@ import { counter } from '../scripts/lib/prom.js';
 import { ensureFileLimit } from './lib/proc.js';
 import { round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
+import { sleep } from '../scripts/lib/wait.js';
 
 const argValue = (name: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -62,20 +64,11 @@ const FILE_LIMIT = 20_000;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
-interface Run {
+interface Run extends LoadFigures {
   replicas: number;
-  clients: number;
-  connected: number;
-  failedConnects: number;
-  connectMs: number;
   /** Clients per replica at the end of the connect phase, from each one's /healthz. */
   spread: number[];
-  freshnessMs: { p50: number; p90: number; p99: number; max: number };
   probeFreshnessMs: { p50: number; p99: number };
-  samplesPerSecond: number;
-  expectedSamplesPerSecond: number;
-  duplicates: number;
-  disconnects: number;
   /** `/v1/latest` long polls per tick (one per replica expected), and `/v1/fleet` ones. */
   generatorRequestsPerTick: number;
   generatorFleetRequestsPerTick: number;
@@ -83,10 +76,7 @@ interface Run {
   broadcasterCpuPct: number;
   perReplicaCpuPct: number[];
   nginxCpuPct: number;
-  loadClientCpuPct: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** nginx's worker processes: the children of its master. */
 function nginxWorkers(nginx: NginxProcess): number[] {

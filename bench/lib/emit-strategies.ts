@@ -30,6 +30,7 @@ import {
 import { writeFramed } from '../../metric-broadcaster/src/batched-write.js';
 import { encodeMetricsPacket } from '../../metric-broadcaster/src/socket-packets.js';
 import type { Command, Reply } from './broadcaster-load-client.js';
+import { sleep } from '../../scripts/lib/wait.js';
 
 export type Strategy = 'direct-framed' | 'emit-object' | 'emit-per-sample';
 
@@ -139,8 +140,6 @@ export async function measureEmitStrategies(opts: {
     };
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface TickSamples {
   json: Map<string, string>;

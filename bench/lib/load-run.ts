@@ -9,6 +9,7 @@ import type { Command, LoadStats, Reply } from './broadcaster-load-client.js';
 import { asker } from './load-process.js';
 import { maxMs, mergeHistograms, quantileMs } from './ms-histogram.js';
 import { round } from './stats.js';
+import { sleep } from '../../scripts/lib/wait.js';
 
 /** The load processes and the probe process (a few clients whose view no load process skews). */
 export interface LoadProcesses {
@@ -55,8 +56,6 @@ export const loadSetup = (quick: boolean) => ({
 const PROBE_FIRST_INDEX = 1_000_000;
 
 export const ask = asker<Command, Reply>();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Connects `clients` load clients (split evenly over the loaders) and the probe's clients. */
 export async function connectLoad(
@@ -119,13 +118,34 @@ export async function closeLoad({ loaders, probe }: LoadProcesses): Promise<void
   await Promise.all([...loaders, probe].map((child) => ask(child, { type: 'close' }, 'closed')));
 }
 
+export interface Freshness {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
 /** p50, p90, p99 and max of a freshness histogram, in ms. */
-export const freshnessOf = (hist: readonly number[]) => ({
+export const freshnessOf = (hist: readonly number[]): Freshness => ({
   p50: quantileMs(hist, 0.5),
   p90: quantileMs(hist, 0.9),
   p99: quantileMs(hist, 0.99),
   max: maxMs(hist),
 });
+
+/** What the load clients saw in one run, as every bench driving them records it. */
+export interface LoadFigures {
+  clients: number;
+  connected: number;
+  failedConnects: number;
+  connectMs: number;
+  freshnessMs: Freshness;
+  samplesPerSecond: number;
+  expectedSamplesPerSecond: number;
+  duplicates: number;
+  disconnects: number;
+  loadClientCpuPct: number;
+}
 
 /** The load processes' stats summed (rates over the longest process's wall time), plus the probe's. */
 export function summarizeLoad(load: readonly LoadStats[], probe: LoadStats) {

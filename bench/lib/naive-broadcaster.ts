@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
-import { prng } from './load-subscriptions.js';
+import { createRandom } from '../../metric-generator/src/simulation.js';
 import {
   FLEET_ROOM,
   createFleetFrame,
@@ -24,7 +24,7 @@ import {
 const PORT = Number(process.env.PORT ?? 0);
 const GENERATOR_URL = process.env.GENERATOR_URL ?? 'http://127.0.0.1:3001';
 const PERIOD_MS = 1000;
-const random = prng(Number(process.env.NAIVE_SEED ?? 1));
+const random = createRandom(Number(process.env.NAIVE_SEED ?? 1));
 
 const server = http.createServer((_req, res) => res.writeHead(404).end());
 const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, {

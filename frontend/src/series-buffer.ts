@@ -94,6 +94,9 @@ export function findGaps(points: readonly Point[], tickMs: number): Gap[] {
 /** uPlot's columns: x in seconds, one column per metric, a null row inside each gap. */
 export type ChartColumns = [number[], ...(number | null)[][]];
 
+/** Where `metric` stands in `ChartColumns`: after x, in `SAMPLE_METRICS` order. */
+export const chartColumn = (metric: SampleMetric): number => 1 + SAMPLE_METRICS.indexOf(metric);
+
 export function toChartColumns(points: readonly Point[], tickMs: number): ChartColumns {
   const xs: number[] = [];
   const cols: (number | null)[][] = SAMPLE_METRICS.map(() => []);

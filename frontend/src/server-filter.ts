@@ -24,8 +24,12 @@ export function parseFilter(filter: string): FilterTerm[] {
     });
 }
 
+/** What a simulated server without labels is searched by: one array shared by all of them. */
+const SIMULATED_ONLY: readonly string[] = Object.freeze(['source=simulated']);
+
 /** A server's labels as `key=value` strings, lower-cased, `source` included. */
-export function searchLabels(info: ServerInfo): string[] {
+export function searchLabels(info: ServerInfo): readonly string[] {
+  if ((info.source ?? 'simulated') === 'simulated' && !info.labels) return SIMULATED_ONLY;
   const source = info.source ?? 'simulated';
   const out = [`source=${source}`];
   if (source !== 'simulated') out.push('source=real');

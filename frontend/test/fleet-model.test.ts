@@ -211,6 +211,30 @@ describe('fleet model', () => {
     expect(late.avg.cpuPct).toBeNaN();
   });
 
+  it('orders names naturally whether the list is one range or mixed entries', () => {
+    const name = { filter: '', sortKey: 'name' as const, sortDir: 'asc' as const };
+    const range = createFleetModel();
+    range.setServers(servers(Array.from({ length: 12 }, (_, i) => `server-${i + 1}`)));
+    expect(range.view(name).slice(0, 3)).toEqual(Uint32Array.from([0, 1, 2]));
+    expect(ids(range, range.view(name)).slice(8)).toEqual([
+      'server-9',
+      'server-10',
+      'server-11',
+      'server-12',
+    ]);
+    // Real servers after the range, in no particular order: sorted by the collator.
+    const mixed = createFleetModel();
+    mixed.setServers(servers(['server-1', 'server-2', 'server-10', 'web-b', 'db-a', 'Server-3']));
+    expect(ids(mixed, mixed.view(name))).toEqual([
+      'db-a',
+      'server-1',
+      'server-2',
+      'Server-3',
+      'server-10',
+      'web-b',
+    ]);
+  });
+
   it('applies and sorts a 10,000-server frame', () => {
     const n = 10_000;
     const m = createFleetModel();

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SAMPLE_METRICS } from '@metrics/protocol';
 import {
+  chartColumn,
   createSeriesBuffer,
   estimateTickMs,
   findGaps,
@@ -85,6 +87,11 @@ describe('gaps', () => {
     const [xs, cpu] = toChartColumns([pt(0), pt(1), pt(4)], 1000);
     expect(xs.map((x) => x - T0 / 1000)).toEqual([0, 1, 2, 4]);
     expect(cpu).toEqual([pt(0).cpuPct, pt(1).cpuPct, null, pt(4).cpuPct]);
+  });
+
+  it.each(SAMPLE_METRICS)('finds the column of %s where the chart reads it', (metric) => {
+    const columns = toChartColumns([pt(0), pt(1)], 1000);
+    expect(columns[chartColumn(metric)]).toEqual([pt(0)[metric], pt(1)[metric]]);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerInfo, ServersResponse } from '@metrics/protocol';
-import { GeneratorError, type GeneratorClient } from './generator-client.js';
+import { asGeneratorError, type GeneratorClient, type GeneratorError } from './generator-client.js';
 import { createServerList, EMPTY_SERVER_LIST, sameList, type ServerList } from './server-list.js';
 
 /** The entries that say more than their id, as one string: what a change of details compares. */
@@ -67,8 +67,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     } catch (err) {
       if (closed) return;
       failing = true;
-      const error =
-        err instanceof GeneratorError ? err : new GeneratorError('network', String(err));
+      const error = asGeneratorError(err);
       opts.log.warn({ err: error.message, kind: error.kind }, 'discovery failed');
       opts.onGenerator(false, error);
       return;

@@ -1,5 +1,10 @@
 import type { Logger } from 'pino';
-import { GeneratorError, type FleetBytes, type GeneratorClient } from './generator-client.js';
+import {
+  asGeneratorError,
+  type FleetBytes,
+  type GeneratorClient,
+  type GeneratorError,
+} from './generator-client.js';
 import {
   backoffDelay,
   createPoller,
@@ -7,13 +12,14 @@ import {
   onFailure,
   onNoTick,
   onTick,
+  requestTimeoutMs,
   wantedAfter,
   withSubscribers,
   type BackoffOptions,
   type PollerState,
   type PollerTiming,
 } from './poller.js';
-import { onNextTurn } from './next-turn.js';
+import { createRequestDriver } from './request-driver.js';
 
 /** The poller id of the fleet room. */
 export const FLEET_POLLER = 'fleet';
@@ -60,56 +66,30 @@ export function createFleetPoll(opts: FleetPollOptions): FleetPoll {
   const random = opts.random ?? Math.random;
   let state = createPoller(FLEET_POLLER);
   let currentTick = -1;
-  let inFlight = false;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
 
-  /** Plans on the next turn of the event loop: a burst of joins and leaves is one decision. */
-  const scheduleSoon = onNextTurn(
-    () => schedule(),
-    () => closed,
-  );
-
-  function schedule(): void {
-    if (closed || inFlight) return;
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    if (!isActive(state)) return;
-    const now = Date.now();
-    if (state.dueAt > now) {
-      timer = setTimeout(schedule, state.dueAt - now);
-      return;
-    }
-    inFlight = true;
-    void execute(wantedAfter(state, timing)).finally(() => {
-      inFlight = false;
-      schedule();
-    });
-  }
+  const driver = createRequestDriver((now) => {
+    if (!isActive(state)) return { kind: 'idle' };
+    if (state.dueAt > now) return { kind: 'wait', until: state.dueAt };
+    const after = wantedAfter(state, timing);
+    return { kind: 'send', send: () => execute(after) };
+  });
 
   async function execute(after: number): Promise<void> {
     const started = Date.now();
-    // A long poll (asking past the newest tick we know) may legitimately wait for a period.
-    const timeoutMs =
-      after >= currentTick
-        ? timing.pollIntervalMs + opts.generatorTimeoutMs
-        : opts.generatorTimeoutMs;
+    const timeoutMs = requestTimeoutMs(after, currentTick, timing, opts.generatorTimeoutMs);
     let answer: FleetBytes | 'no-tick';
     try {
       answer = await client.fleet({ after, timeoutMs });
     } catch (err) {
-      if (closed) return;
-      const error =
-        err instanceof GeneratorError ? err : new GeneratorError('network', String(err));
+      if (driver.closed) return;
+      const error = asGeneratorError(err);
       const delay = backoffDelay(state.failures + 1, random(), opts.backoff);
       state = onFailure(state, Date.now(), delay);
       log.warn({ err: error.message, kind: error.kind, retryInMs: delay }, 'fleet poll failed');
       opts.onGenerator(false, error);
       return;
     }
-    if (closed) return;
+    if (driver.closed) return;
     opts.onGenerator(true);
     if (answer === 'no-tick') {
       state = onNoTick(state, Math.max(Date.now(), started + timing.coalesceMs));
@@ -125,16 +105,12 @@ export function createFleetPoll(opts: FleetPollOptions): FleetPoll {
     refresh() {
       const known = Math.max(currentTick, opts.newestTick());
       state = withSubscribers(state, opts.members(), known, Date.now());
-      scheduleSoon();
+      driver.soon();
     },
     get currentTick() {
       return currentTick;
     },
     state: () => state,
-    close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-    },
+    close: () => driver.close(),
   };
 }

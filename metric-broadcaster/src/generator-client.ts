@@ -37,6 +37,10 @@ export class GeneratorError extends Error {
   }
 }
 
+/** A failed request's error as a `GeneratorError` (anything else thrown counts as `network`). */
+export const asGeneratorError = (err: unknown): GeneratorError =>
+  err instanceof GeneratorError ? err : new GeneratorError('network', String(err));
+
 export interface LatestRequest {
   /** Server ids to ask for; `undefined` asks for every server. */
   ids?: readonly string[];

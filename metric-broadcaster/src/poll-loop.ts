@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { GeneratorError, type GeneratorClient } from './generator-client.js';
+import { asGeneratorError, type GeneratorClient, type GeneratorError } from './generator-client.js';
 import type { LatestTick, RawSample } from './latest-body.js';
 import {
   backoffDelay,
@@ -8,6 +8,7 @@ import {
   onFailure,
   onNoTick,
   onTick,
+  requestTimeoutMs,
   withSubscribers,
   type BackoffOptions,
   type PollerState,
@@ -20,7 +21,7 @@ import {
   wantsAll,
   type PlanLimits,
 } from './tick-plan.js';
-import { onNextTurn } from './next-turn.js';
+import { createRequestDriver } from './request-driver.js';
 
 export interface PollLoopOptions {
   client: GeneratorClient;
@@ -77,9 +78,6 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
   let knownServers = 0;
   let currentTick = -1;
   let lastAnswerAt = -Infinity;
-  let inFlight = false;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
 
   function update(key: string): void {
     const p = pollers.get(key);
@@ -89,19 +87,8 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     pollers.set(key, withSubscribers(p, opts.subscribersOf(key), known, now));
   }
 
-  /** Every room change of this turn lands in the same request (next-turn.ts). */
-  const scheduleSoon = onNextTurn(
-    () => schedule(),
-    () => closed,
-  );
-
-  function schedule(): void {
-    if (closed || inFlight) return;
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    const now = Date.now();
+  /** Every room change of this turn lands in the same request. */
+  const driver = createRequestDriver((now) => {
     const plan = planRequest({
       pollers: pollers.values(),
       now,
@@ -109,17 +96,9 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
       knownServers,
       ...(opts.planLimits ? { limits: opts.planLimits } : {}),
     });
-    if (plan.kind === 'idle') return;
-    if (plan.kind === 'wait') {
-      timer = setTimeout(schedule, plan.until - now);
-      return;
-    }
-    inFlight = true;
-    void execute(plan.all, plan.ids, plan.pollers, plan.after).finally(() => {
-      inFlight = false;
-      schedule();
-    });
-  }
+    if (plan.kind !== 'request') return plan;
+    return { kind: 'send', send: () => execute(plan.all, plan.ids, plan.pollers, plan.after) };
+  });
 
   async function execute(
     all: boolean,
@@ -128,20 +107,16 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     after: number,
   ): Promise<void> {
     const started = Date.now();
-    // A long poll (asking past the newest tick we know) may legitimately wait for a period.
-    const timeoutMs =
-      after >= currentTick
-        ? timing.pollIntervalMs + opts.generatorTimeoutMs
-        : opts.generatorTimeoutMs;
+    const timeoutMs = requestTimeoutMs(after, currentTick, timing, opts.generatorTimeoutMs);
     let answer: LatestTick | 'no-tick';
     try {
       answer = await client.latest({ ...(all ? {} : { ids }), after, timeoutMs });
     } catch (err) {
-      if (closed) return;
+      if (driver.closed) return;
       fail(keys, err);
       return;
     }
-    if (closed) return;
+    if (driver.closed) return;
     opts.onGenerator(true);
     if (answer === 'no-tick') {
       const retryAt = Math.max(Date.now(), started + timing.coalesceMs);
@@ -166,10 +141,10 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
           after: answer.tick - 1,
           timeoutMs: opts.generatorTimeoutMs,
         });
-        if (closed) return;
+        if (driver.closed) return;
         if (extra !== 'no-tick') apply(extra, lagging, emitted);
       } catch (err) {
-        if (closed) return;
+        if (driver.closed) return;
         fail(lagging, err);
       }
     }
@@ -198,7 +173,7 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
   }
 
   function fail(keys: string[], err: unknown): void {
-    const error = err instanceof GeneratorError ? err : new GeneratorError('network', String(err));
+    const error = asGeneratorError(err);
     let failures = 0;
     for (const key of keys) failures = Math.max(failures, pollers.get(key)?.failures ?? 0);
     // One jitter draw for the whole batch keeps its pollers together in the next request.
@@ -228,11 +203,11 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
         }
       }
       knownServers = ids.length;
-      scheduleSoon();
+      driver.soon();
     },
     refresh(key) {
       update(key);
-      scheduleSoon();
+      driver.soon();
     },
     freshSample(serverId) {
       const s = latest.get(serverId);
@@ -257,10 +232,6 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     poller(key) {
       return pollers.get(key);
     },
-    close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-    },
+    close: () => driver.close(),
   };
 }

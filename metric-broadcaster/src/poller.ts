@@ -102,6 +102,19 @@ export function wantedAfter(p: PollerState, timing: PollerTiming): number {
   return Math.max(0, p.seenTick, period);
 }
 
+/**
+ * How long a request for `after=` may take: a long poll (asking past the newest tick known) may
+ * legitimately be held for a period; one for a tick already committed is answered at once.
+ */
+export function requestTimeoutMs(
+  after: number,
+  newestTick: number,
+  timing: PollerTiming,
+  generatorTimeoutMs: number,
+): number {
+  return after >= newestTick ? timing.pollIntervalMs + generatorTimeoutMs : generatorTimeoutMs;
+}
+
 export interface TickOutcome {
   state: PollerState;
   /** Whether the room gets this tick's sample (false: already emitted, or none in the answer). */

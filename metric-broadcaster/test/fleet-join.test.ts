@@ -1,12 +1,8 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFleetFrame, type FleetFramePayload } from '@metrics/protocol';
-import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
-import { createBroadcaster } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import type { ServiceProcess } from '../../scripts/lib/service-process.js';
 import { createGeneratorClient } from '../src/generator-client.js';
+import { startGenerator } from './helpers/fault-tools.js';
 import {
   connectClient,
   counter,
@@ -41,10 +37,8 @@ const fleetInitialRequests = () =>
   counter(broadcaster.url, 'broadcaster_generator_requests_total', { kind: 'fleet_initial' });
 
 beforeAll(async () => {
-  generator = await startService('metric-generator', {
-    PORT: '0',
+  generator = await startGenerator({
     SERVER_COUNT: String(SERVER_COUNT),
-    DB_PATH: ':memory:',
     TICK_MS: String(TICK_MS),
     SEED: '11',
   });
@@ -200,11 +194,9 @@ describe('fleet:subscribe sends the newest fleet frame at once', () => {
     // A broadcaster whose join fetch is answered at once but handed over 1.3 s later: by then
     // the fan-out has sent the next tick's frame to the new member.
     const real = createGeneratorClient({ baseUrl: generator.url });
-    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', GENERATOR_URL: generator.url });
-    const app = createBroadcaster({
-      config,
-      log: pino({ level: 'silent' }),
-      client: {
+    const { app, url, close } = await startBroadcaster(
+      { GENERATOR_URL: generator.url },
+      {
         ...real,
         async fleet(req) {
           const answer = await real.fleet(req);
@@ -212,12 +204,8 @@ describe('fleet:subscribe sends the newest fleet frame at once', () => {
           return answer;
         },
       },
-    });
+    );
     try {
-      await app.start();
-      app.server.listen(0, '127.0.0.1');
-      await once(app.server, 'listening');
-      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       const watcher = await client(url);
       await watcher.emitWithAck('subscribe', { serverIds: ['server-2'] });
       await waitFor(() => app.loop.currentTick > 0, 5_000, 'a first tick');
@@ -234,7 +222,7 @@ describe('fleet:subscribe sends the newest fleet frame at once', () => {
       const sent = await counter(url, 'broadcaster_emitted_messages_total', { event: 'fleet' });
       expect(sent).toBe(seen.frames.length);
     } finally {
-      await app.close();
+      await close();
     }
   });
 

@@ -1,18 +1,22 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetFramePayload } from '@metrics/protocol';
-import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
-import { createBroadcaster, type Broadcaster } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import type { ServiceProcess } from '../../scripts/lib/service-process.js';
 import {
   createGeneratorClient,
   type FleetRequest,
   type GeneratorClient,
   type LatestRequest,
 } from '../src/generator-client.js';
-import { connectClient, counter, sleep, waitFor, type Client } from './helpers/harness.js';
+import { startGenerator } from './helpers/fault-tools.js';
+import {
+  connectClient,
+  counter,
+  sleep,
+  startBroadcaster,
+  waitFor,
+  type Client,
+  type RunningBroadcaster,
+} from './helpers/harness.js';
 
 /**
  * The broadcaster's two feeds against the REAL generator (child process, port 0): the watched
@@ -22,7 +26,7 @@ import { connectClient, counter, sleep, waitFor, type Client } from './helpers/h
 const SERVER_COUNT = 2_000;
 let generator: ServiceProcess;
 const clients: Client[] = [];
-const apps: Broadcaster[] = [];
+const broadcasters: RunningBroadcaster[] = [];
 
 interface Recorded {
   latest: LatestRequest[];
@@ -49,13 +53,9 @@ async function start(alter?: Partial<GeneratorClient>): Promise<{ url: string; s
       return (alter?.fleet ?? real.fleet)(req);
     },
   };
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', GENERATOR_URL: generator.url });
-  const app = createBroadcaster({ config, log: pino({ level: 'silent' }), client });
-  apps.push(app);
-  await app.start();
-  app.server.listen(0, '127.0.0.1');
-  await once(app.server, 'listening');
-  return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, seen };
+  const broadcaster = await startBroadcaster({ GENERATOR_URL: generator.url }, client);
+  broadcasters.push(broadcaster);
+  return { url: broadcaster.url, seen };
 }
 
 async function client(url: string): Promise<Client> {
@@ -65,18 +65,12 @@ async function client(url: string): Promise<Client> {
 }
 
 beforeAll(async () => {
-  generator = await startService('metric-generator', {
-    PORT: '0',
-    SERVER_COUNT: String(SERVER_COUNT),
-    DB_PATH: ':memory:',
-    TICK_MS: '1000',
-    SEED: '5',
-  });
+  generator = await startGenerator({ SERVER_COUNT: String(SERVER_COUNT), SEED: '5' });
 });
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  for (const app of apps) await app.close();
+  for (const b of broadcasters) await b.close();
   await generator?.stop();
 });
 

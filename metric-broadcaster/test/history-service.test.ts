@@ -3,18 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryBatchResponse, Sample } from '@metrics/protocol';
 import { GeneratorError, type HistoryQuery } from '../src/generator-client.js';
 import { createHistoryService, type HistoryReply } from '../src/history-service.js';
+import { sampleAt } from './helpers/sample.js';
 
 const T = Date.UTC(2026, 11, 1, 12, 0, 0);
-const sample = (serverId: string, t: number): Sample => ({
-  serverId,
-  timestamp: new Date(t).toISOString(),
-  cpuPct: 1,
-  memPct: 2,
-  diskPct: 3,
-  netRxBps: 4,
-  netTxBps: 5,
-  load1: 6,
-});
 
 interface Call {
   ids: readonly string[];
@@ -42,7 +33,7 @@ function fakeGenerator() {
             resolve({
               series: ids.map((id) => ({
                 serverId: id,
-                samples: [0, 1, 2].map((k) => sample(id, (query.from ?? T) + k * 1000)),
+                samples: [0, 1, 2].map((k) => sampleAt(id, (query.from ?? T) + k * 1000)),
               })),
             });
           },
@@ -102,11 +93,11 @@ describe('history service', () => {
       series: [
         {
           serverId: 'server-2',
-          samples: [T, T + 1000, T + 2000].map((t) => sample('server-2', t)),
+          samples: [T, T + 1000, T + 2000].map((t) => sampleAt('server-2', t)),
         },
         {
           serverId: 'server-1',
-          samples: [T, T + 1000, T + 2000].map((t) => sample('server-1', t)),
+          samples: [T, T + 1000, T + 2000].map((t) => sampleAt('server-1', t)),
         },
       ],
       unknown: ['nope'],

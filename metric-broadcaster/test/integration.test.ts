@@ -6,7 +6,8 @@ import {
   type FleetFramePayload,
 } from '@metrics/protocol';
 import { sampleSchema } from '@metrics/protocol/schemas';
-import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
+import type { ServiceProcess } from '../../scripts/lib/service-process.js';
+import { startGenerator } from './helpers/fault-tools.js';
 import {
   connectClient,
   counter,
@@ -33,13 +34,7 @@ const latestRequests = () =>
   counter(generator.url, 'generator_http_requests_total', { route: '/v1/latest' });
 
 beforeAll(async () => {
-  generator = await startService('metric-generator', {
-    PORT: '0',
-    SERVER_COUNT: String(SERVER_COUNT),
-    DB_PATH: ':memory:',
-    TICK_MS: '1000',
-    SEED: '7',
-  });
+  generator = await startGenerator({ SERVER_COUNT: String(SERVER_COUNT), SEED: '7' });
 });
 
 afterAll(async () => {

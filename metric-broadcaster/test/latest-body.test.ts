@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleSchema } from '@metrics/protocol/schemas';
 import { LatestBodyError, parseLatestBody } from '../src/latest-body.js';
+import { sampleAt } from './helpers/sample.js';
 
 const T = 1_800_000_000_000;
 const iso = new Date(T).toISOString();
@@ -30,20 +31,9 @@ describe('parseLatestBody', () => {
   });
 
   it('falls back to JSON.parse for any other valid layout and re-serializes in Sample key order', () => {
-    const compact = JSON.stringify({
-      samples: [
-        {
-          timestamp: iso,
-          serverId: 'server-7',
-          cpuPct: 1,
-          memPct: 2,
-          diskPct: 3,
-          netRxBps: 4,
-          netTxBps: 5,
-          load1: 6,
-        },
-      ],
-    });
+    // Compact, and `timestamp` before `serverId`: not the layout the fast path splits.
+    const { serverId, timestamp, ...metrics } = sampleAt('server-7', T);
+    const compact = JSON.stringify({ samples: [{ timestamp, serverId, ...metrics }] });
     const parsed = parseLatestBody(compact, T);
     expect(parsed.tick).toBe(T);
     expect(parsed.samples[0]!.json).toBe(

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ROUTES } from '@metrics/protocol';
+import { ROUTES, SAMPLE_METRICS, type Sample, type SampleMetric } from '@metrics/protocol';
 import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
+import { createRandom } from '../src/simulation.js';
 
 /**
  * Crash safety of the real generator process (main.ts, file database): it is killed with
@@ -29,31 +30,8 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** mulberry32: the kill moments are reproducible with FAULT_SEED. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface ServedSample {
-  serverId: string;
-  timestamp: string;
-  cpuPct: number;
-  memPct: number;
-  diskPct: number;
-  netRxBps: number;
-  netTxBps: number;
-  load1: number;
-}
-
 /** Long-polls `/v1/latest` for the watched ids and records every tick it is served. */
-function watch(url: string, served: Map<number, ServedSample[]>) {
+function watch(url: string, served: Map<number, Sample[]>) {
   let stopped = false;
   let last = 0;
   const firstTick = new Promise<number>((resolve, reject) => {
@@ -68,7 +46,7 @@ function watch(url: string, served: Map<number, ServedSample[]>) {
           return; // the process was killed
         }
         if (res.status === 204) continue;
-        let body: { tick: number; samples: ServedSample[] };
+        let body: { tick: number; samples: Sample[] };
         try {
           body = (await res.json()) as typeof body;
         } catch {
@@ -90,13 +68,14 @@ function watch(url: string, served: Map<number, ServedSample[]>) {
   };
 }
 
-type Row = Omit<ServedSample, 'serverId' | 'timestamp'> & { name: string; ts: number };
+type Row = Record<SampleMetric, number> & { name: string; ts: number };
 
 describe('metric-generator killed with SIGKILL while it writes', () => {
   it(`keeps an intact database holding every served sample, and resumes ticking, over ${KILLS} kills`, async ({
     annotate,
   }) => {
-    const random = prng(seed);
+    // The kill moments are reproducible with FAULT_SEED.
+    const random = createRandom(seed);
     const env = {
       PORT: '0',
       DB_PATH: dbPath,
@@ -104,7 +83,7 @@ describe('metric-generator killed with SIGKILL while it writes', () => {
       SERVER_COUNT: String(SERVER_COUNT),
       SEED: String(seed),
     };
-    const servedAll = new Map<number, ServedSample[]>();
+    const servedAll = new Map<number, Sample[]>();
     const killPhases: number[] = [];
     let lastServedBeforeKill = -Infinity;
 
@@ -112,7 +91,7 @@ describe('metric-generator killed with SIGKILL while it writes', () => {
       const context = `round ${round + 1} of ${KILLS}, FAULT_SEED=${seed}`;
       const service = await startService('metric-generator', env);
       running.push(service);
-      const served = new Map<number, ServedSample[]>();
+      const served = new Map<number, Sample[]>();
       const watcher = watch(service.url, served);
       const first = await watcher.firstTick;
       // Ticks resume after the restart: later than anything served before, on the TICK_MS grid.
@@ -144,14 +123,7 @@ describe('metric-generator killed with SIGKILL while it writes', () => {
             expect(
               stored.get(`${s.serverId}@${tick}`),
               `${context}: ${s.serverId}@${tick}`,
-            ).toEqual({
-              cpuPct: s.cpuPct,
-              memPct: s.memPct,
-              diskPct: s.diskPct,
-              netRxBps: s.netRxBps,
-              netTxBps: s.netTxBps,
-              load1: s.load1,
-            });
+            ).toEqual(Object.fromEntries(SAMPLE_METRICS.map((m) => [m, s[m]])));
           }
         }
       } finally {

@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type MetricsDatabase, type SampleRow } from '../src/db.js';
 import { createFold, foldSliceSize, sliceRange, type Fold } from '../src/fold.js';
 import { fleetServers } from '../src/server-ids.js';
-import { createSampleColumns } from '../src/simulation.js';
-import { silentLog, storedRowCount } from './helpers.js';
+import { silentLog, storedRowCount, writeNumberedTick } from './helpers.js';
 
 const TICK = 1000;
 const SERVERS = 10;
@@ -52,15 +51,8 @@ describe('staging and fold', () => {
   }
   const refs = fleetServers(SERVERS, true);
   const keys = Int32Array.from(refs, (s) => s.key);
-  /** Tick `t` of slot `i` carries cpuPct = t + i / 100 (and `version` in memPct). */
-  function write(db: MetricsDatabase, t: number, version = 1) {
-    const c = createSampleColumns(refs.length);
-    for (let i = 0; i < refs.length; i++) {
-      c.cpuPct[i] = t + i / 100;
-      c.memPct[i] = version;
-    }
-    db.writeTick(t * TICK, keys, c, refs.length);
-  }
+  const write = (db: MetricsDatabase, t: number, version = 1) =>
+    writeNumberedTick(db, refs, t, { tickMs: TICK, version });
   const historyOf = (db: MetricsDatabase, key: number, from = 0, to = 1e15, limit = 1000) =>
     db.history(key, from, to, limit).map((r: SampleRow) => [r.ts / TICK, r.cpuPct, r.memPct]);
   const expected = (slot: number, ticks: number[], version = 1) =>

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createApp, HTTP_SERVER_OPTIONS, type AppConfig, type GeneratorApp } from '../src/app.js';
 import type { MetricsDatabase } from '../src/db.js';
+import type { ServerRef } from '../src/server-ids.js';
+import { createSampleColumns } from '../src/simulation.js';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -73,4 +75,27 @@ export function storedRowCount(db: MetricsDatabase): number {
     )
     .pluck()
     .get() as number;
+}
+
+/**
+ * Writes tick number `t` (at `t * tickMs`) for every server of `refs`: slot `i` carries
+ * cpuPct = t + i / 100 and memPct = `version`, so a row read back names its tick, slot and write.
+ */
+export function writeNumberedTick(
+  db: MetricsDatabase,
+  refs: readonly ServerRef[],
+  t: number,
+  { tickMs, version = 1 }: { tickMs: number; version?: number },
+): void {
+  const c = createSampleColumns(refs.length);
+  for (let i = 0; i < refs.length; i++) {
+    c.cpuPct[i] = t + i / 100;
+    c.memPct[i] = version;
+  }
+  db.writeTick(
+    t * tickMs,
+    Int32Array.from(refs, (s) => s.key),
+    c,
+    refs.length,
+  );
 }

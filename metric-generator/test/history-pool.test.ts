@@ -12,7 +12,14 @@ import { fleetServers } from '../src/server-ids.js';
 import { createSampleColumns } from '../src/simulation.js';
 import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
 import { counter } from '../../scripts/lib/prom.js';
-import { foldEverything, silentLog, startApp, waitFor, type RunningApp } from './helpers.js';
+import {
+  foldEverything,
+  silentLog,
+  startApp,
+  waitFor,
+  writeNumberedTick,
+  type RunningApp,
+} from './helpers.js';
 
 const TICK = 1000;
 const decode = (body: string | Uint8Array) =>
@@ -27,7 +34,6 @@ describe('history reader workers', () => {
   });
 
   const refs = fleetServers(6, false);
-  const keys = Int32Array.from(refs, (s) => s.key);
   function fileDatabase(): MetricsDatabase {
     const dir = mkdtempSync(join(tmpdir(), 'history-pool-'));
     dirs.push(dir);
@@ -43,15 +49,8 @@ describe('history reader workers', () => {
     closers.push(() => p.close());
     return p;
   }
-  /** Tick `t` of slot `i`: cpuPct = t + i / 100, memPct = `version`. */
-  function write(db: MetricsDatabase, t: number, version = 1) {
-    const c = createSampleColumns(refs.length);
-    for (let i = 0; i < refs.length; i++) {
-      c.cpuPct[i] = t + i / 100;
-      c.memPct[i] = version;
-    }
-    db.writeTick(t * TICK, keys, c, refs.length);
-  }
+  const write = (db: MetricsDatabase, t: number, version = 1) =>
+    writeNumberedTick(db, refs, t, { tickMs: TICK, version });
   const reads = (): HistoryRead[] => [
     { servers: [refs[0]!], from: 0, to: 1e15, limit: 300, batch: false },
     { servers: [refs[2]!], from: 3 * TICK, to: 9 * TICK, limit: 4, batch: false },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SAMPLE_METRICS } from '@metrics/protocol';
 import { latestResponseSchema } from '@metrics/protocol/schemas';
 import { createLatestCache, hasSample, sampleJson } from '../src/latest-cache.js';
 import { fleetServers } from '../src/server-ids.js';
@@ -40,16 +41,7 @@ describe('latest cache', () => {
       'server-3',
       'host',
     ]);
-    expect(Object.keys(parsed.samples[0]!)).toEqual([
-      'serverId',
-      'timestamp',
-      'cpuPct',
-      'memPct',
-      'diskPct',
-      'netRxBps',
-      'netTxBps',
-      'load1',
-    ]);
+    expect(Object.keys(parsed.samples[0]!)).toEqual(['serverId', 'timestamp', ...SAMPLE_METRICS]);
   });
 
   it('leaves out a server without a sample this tick, whether all or some ids are asked for', () => {

@@ -112,17 +112,17 @@ export const historyLimitSchema = z.coerce
   .max(HISTORY_LIMIT_MAX)
   .default(HISTORY_LIMIT_DEFAULT);
 
+/** The time range every history query and request takes (either end may be left open). */
+const historyRange = { from: instantSchema.optional(), to: instantSchema.optional() };
+const inOrder = (q: { from?: number | undefined; to?: number | undefined }) =>
+  q.from === undefined || q.to === undefined || q.from <= q.to;
+const OUT_OF_ORDER = { message: '`from` must not be after `to`' };
+
 /** Query of `GET /v1/servers/:id/history`. */
 export const historyQuerySchema = z
-  .object({
-    from: instantSchema.optional(),
-    to: instantSchema.optional(),
-    limit: historyLimitSchema,
-  })
+  .object({ ...historyRange, limit: historyLimitSchema })
   .strict()
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-    message: '`from` must not be after `to`',
-  });
+  .refine(inOrder, OUT_OF_ORDER);
 
 const tooManySamples = (ids: number, limit: number) =>
   `${ids} servers × limit ${limit} is more than ${HISTORY_BATCH_SAMPLES_MAX} samples: lower \`limit\` or split the request`;
@@ -143,27 +143,26 @@ export const historyBatchQuerySchema = z
           .min(1)
           .max(HISTORY_BATCH_IDS_MAX, `at most ${HISTORY_BATCH_IDS_MAX} server ids`),
       ),
-    from: instantSchema.optional(),
-    to: instantSchema.optional(),
+    ...historyRange,
     limit: historyLimitSchema,
   })
   .strict()
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-    message: '`from` must not be after `to`',
-  })
+  .refine(inOrder, OUT_OF_ORDER)
   .superRefine((q, ctx) => {
     if (q.ids.length * q.limit > HISTORY_BATCH_SAMPLES_MAX) {
       ctx.addIssue({ code: 'custom', message: tooManySamples(q.ids.length, q.limit) });
     }
   });
 
+/** A socket request's `limit`: a number, not coerced from a string as the HTTP query's is. */
+const socketLimitSchema = z.number().int().min(1).max(HISTORY_LIMIT_MAX).optional();
+
 /** Payload of the socket `history` event. */
 export const historyRequestSchema = z
   .object({
     serverId: serverIdSchema,
-    from: instantSchema.optional(),
-    to: instantSchema.optional(),
-    limit: z.number().int().min(1).max(HISTORY_LIMIT_MAX).optional(),
+    ...historyRange,
+    limit: socketLimitSchema,
   })
   .strict();
 
@@ -180,14 +179,11 @@ export const historyBatchRequestSchema = (maxIds: number) => {
         .min(1)
         .transform((ids) => [...new Set(ids)])
         .pipe(z.array(serverIdSchema).max(max, `at most ${max} server ids`)),
-      from: instantSchema.optional(),
-      to: instantSchema.optional(),
-      limit: z.number().int().min(1).max(HISTORY_LIMIT_MAX).optional(),
+      ...historyRange,
+      limit: socketLimitSchema,
     })
     .strict()
-    .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-      message: '`from` must not be after `to`',
-    })
+    .refine(inOrder, OUT_OF_ORDER)
     .superRefine((q, ctx) => {
       const limit = q.limit ?? HISTORY_LIMIT_DEFAULT;
       if (q.serverIds.length * limit > HISTORY_BATCH_SAMPLES_MAX) {

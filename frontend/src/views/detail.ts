@@ -19,7 +19,7 @@ import {
 import { createFrameTask } from '../frame-task.js';
 import { heatCss, parseColor } from '../heat.js';
 import { downText, labelsText, sourceText } from '../server-filter.js';
-import { toChartColumns, WINDOW_MS, type Point } from '../series-buffer.js';
+import { chartColumn, toChartColumns, WINDOW_MS, type Point } from '../series-buffer.js';
 import type { ServerClock } from '../server-clock.js';
 
 export interface DetailView {
@@ -37,15 +37,6 @@ interface ChartSpec {
   /** Fixed y range (percentages) or auto from zero. */
   fixed?: [number, number];
 }
-
-const COLUMN: Record<SampleMetric, number> = {
-  cpuPct: 1,
-  memPct: 2,
-  diskPct: 3,
-  netRxBps: 4,
-  netTxBps: 5,
-  load1: 6,
-};
 
 /** The three percentage charts differ only in metric, title and colour. */
 const percentChart = (id: string, title: string, key: SampleMetric, color: string): ChartSpec => ({
@@ -343,7 +334,7 @@ function createChart(spec: ChartSpec, clock: ServerClock): Chart {
     update(columns, points, missing, tickMs) {
       const data: uPlot.AlignedData = [
         columns[0],
-        ...spec.metrics.map((m) => columns[COLUMN[m.key]]!),
+        ...spec.metrics.map((m) => columns[chartColumn(m.key)]!),
       ];
       plot.setData(data);
       // Away from the cursor, the legend reads the latest values instead of dashes.

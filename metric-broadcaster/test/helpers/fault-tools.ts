@@ -1,7 +1,8 @@
 /**
  * Tools shared by the fault and fuzz tests (`faults-*.test.ts`, `fuzz-*.test.ts`): real service
- * processes, their memory, a delaying HTTP proxy, and socket.io clients that behave like the
- * dashboard (reconnect by themselves, re-subscribe, backfill with `history`).
+ * processes (the generator's also for every other test against the real one), their memory, a
+ * delaying HTTP proxy, and socket.io clients that behave like the dashboard (reconnect by
+ * themselves, re-subscribe, backfill with `history`).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import type { Client } from './harness.js';
 
 export { rssMiB as rssMb } from '../../../scripts/lib/proc-stats.js';
 
+/** The real generator process on port 0, in memory, ticking each second unless `env` says otherwise. */
 export function startGenerator(env: Record<string, string>): Promise<ServiceProcess> {
   return startService('metric-generator', {
     PORT: '0',

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import type { Sample, ServersPayload, StatusPayload } from '@metrics/protocol';
 import { createBroadcaster, type Broadcaster } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import type { GeneratorClient } from '../../src/generator-client.js';
 import { connectSocket, type MetricsSocket } from '../../../scripts/lib/socket-client.js';
 
 export type Client = MetricsSocket;
@@ -14,10 +15,17 @@ export interface RunningBroadcaster {
   close(): Promise<void>;
 }
 
-/** The broadcaster in this process (real socket.io, real HTTP) on a free loopback port. */
-export async function startBroadcaster(env: Record<string, string>): Promise<RunningBroadcaster> {
+/**
+ * The broadcaster in this process (real socket.io, real HTTP) on a free loopback port; `client`
+ * replaces its generator client (to record or alter requests).
+ */
+export async function startBroadcaster(
+  env: Record<string, string>,
+  client?: GeneratorClient,
+): Promise<RunningBroadcaster> {
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env });
-  const app = createBroadcaster({ config, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
+  const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
+  const app = createBroadcaster({ config, log, ...(client ? { client } : {}) });
   await app.start();
   app.server.listen(0, '127.0.0.1');
   await once(app.server, 'listening');
