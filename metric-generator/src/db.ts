@@ -6,6 +6,16 @@ import type { Logger } from 'pino';
 import type { SampleColumns } from './simulation.js';
 import type { ServerRef } from './server-ids.js';
 import { createHistoryReader } from './history-reader.js';
+import {
+  blockSize,
+  ENTRY_BYTES,
+  ENTRY_VALUES,
+  entryValues,
+  forEachBlock,
+  keyOrder,
+  tickBytes,
+  type BlockOut,
+} from './staged-blocks.js';
 
 /** Numbered migrations (`NNN_name.sql`), applied in order at open; `PRAGMA user_version` records the last. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -28,7 +38,7 @@ export interface CheckpointResult {
   checkpointed: number;
 }
 
-/** The two time-ordered staging tables (migrations/002_staging.sql). */
+/** The two time-ordered staging tables (migrations/002_staging.sql, 003_staged_blocks.sql). */
 export type StagingTable = 0 | 1;
 
 export interface StagingStatus {
@@ -49,10 +59,10 @@ export interface MetricsDatabase {
   /** Records the configured servers (idempotent). */
   registerServers(servers: readonly ServerRef[]): void;
   /**
-   * Writes one tick, every server's sample, in one transaction, to the active staging table.
-   * `keys[i]` is the server key of slot i; slots 0 … count-1 of `columns` are written, except
-   * those whose `cpuPct` is NaN (no sample this tick). Returns the rows written. Throws (and
-   * writes nothing) on failure.
+   * Writes one tick, every server's sample, in one transaction, to the active staging table, in
+   * blocks of servers (staged-blocks.ts). `keys[i]` is the server key of slot i; slots
+   * 0 … count-1 of `columns` are written, except those whose `cpuPct` is NaN (no sample this
+   * tick). Returns the samples written. Throws (and writes nothing) on failure.
    */
   writeTick(tick: number, keys: Int32Array, columns: SampleColumns, count: number): number;
   /**
@@ -71,7 +81,7 @@ export interface MetricsDatabase {
   knownServerKeys(): number[];
   /** Deletes the rows of `serverKey` older than `cutoff` from `samples`; returns how many. */
   pruneServer(serverKey: number, cutoff: number): number;
-  /** Deletes the rows older than `cutoff` from both staging tables (a range on their key). */
+  /** Deletes the samples older than `cutoff` from both staging tables (a range on their key); returns how many. */
   pruneStaged(cutoff: number): number;
   stagingStatus(): StagingStatus;
   /**
@@ -98,12 +108,15 @@ export interface OpenDatabaseOptions {
 /** Keys of real (scraped) servers start here, above the largest `server-N` key (999,999). */
 export const REAL_SERVER_KEY_BASE = 1_000_000;
 
-/** Rows per multi-row INSERT: 128 × 8 parameters stays far below SQLite's 32,766 limit. */
+/** Rows per multi-row INSERT into `samples`: 128 × 8 parameters, far below SQLite's 32,766. */
 const ROWS_PER_STATEMENT = 128;
 const COLUMNS = 8;
+/** Staged blocks per multi-row INSERT (4 parameters each). */
+const BLOCKS_PER_STATEMENT = 16;
 
-function placeholders(rows: number): string {
-  return Array.from({ length: rows }, () => '(?,?,?,?,?,?,?,?)').join(',');
+function placeholders(rows: number, columns: number): string {
+  const row = `(${Array.from({ length: columns }, () => '?').join(',')})`;
+  return Array.from({ length: rows }, () => row).join(',');
 }
 
 /**
@@ -126,7 +139,7 @@ export function openDatabase({
     throw err;
   }
 
-  const staged = ([0, 1] as const).map((t) => stagingStatements(db, `recent_${t}`));
+  const staged = ([0, 1] as const).map((t) => stagingStatements(db, `staged_${t}`));
   let active = db.prepare('SELECT active FROM staging_state').pluck().get() as StagingTable;
   const setActive = db.prepare('UPDATE staging_state SET active = ?');
   const insertServer = db.prepare('INSERT OR IGNORE INTO servers (id, name) VALUES (?, ?)');
@@ -137,35 +150,30 @@ export function openDatabase({
   const selectServerKeys = db.prepare<[], number>('SELECT id FROM servers ORDER BY id').pluck();
   const deleteOld = db.prepare('DELETE FROM samples WHERE server_id = ? AND ts < ?');
 
-  const args: number[] = new Array<number>(ROWS_PER_STATEMENT * COLUMNS);
+  const perBlock = blockSize(db.pragma('page_size', { simple: true }) as number);
+  const orders = new WeakMap<Int32Array, Int32Array | undefined>();
+  let tickBuffer = Buffer.alloc(0);
+  const blockArgs: (number | Buffer)[] = new Array<number | Buffer>(BLOCKS_PER_STATEMENT * 4);
   const writeTx = db.transaction(
     (tick: number, keys: Int32Array, c: SampleColumns, count: number): number => {
       const { insertMany, insertOne } = staged[active]!;
-      let rows = 0;
-      let filled = 0; // rows in `args`
-      for (let r = 0; r < count; r++) {
-        // NaN: the server has no sample this tick (a real server that did not answer).
-        if (Number.isNaN(c.cpuPct[r]!)) continue;
-        const o = filled * COLUMNS;
-        args[o] = tick;
-        args[o + 1] = keys[r]!;
-        args[o + 2] = c.cpuPct[r]!;
-        args[o + 3] = c.memPct[r]!;
-        args[o + 4] = c.diskPct[r]!;
-        args[o + 5] = c.netRxBps[r]!;
-        args[o + 6] = c.netTxBps[r]!;
-        args[o + 7] = c.load1[r]!;
-        rows++;
-        if (++filled === ROWS_PER_STATEMENT) {
-          insertMany.run(args);
+      if (!orders.has(keys)) orders.set(keys, keyOrder(keys));
+      if (tickBuffer.length < tickBytes(count)) tickBuffer = Buffer.alloc(tickBytes(count));
+      let filled = 0; // blocks in `blockArgs`
+      const emit = (b: BlockOut) => {
+        const o = filled * 4;
+        blockArgs[o] = tick;
+        blockArgs[o + 1] = b.lo;
+        blockArgs[o + 2] = b.hi;
+        blockArgs[o + 3] = b.bytes;
+        if (++filled === BLOCKS_PER_STATEMENT) {
+          insertMany.run(blockArgs);
           filled = 0;
         }
-      }
-      for (let j = 0; j < filled; j++) {
-        const o = j * COLUMNS;
-        insertOne.run(args.slice(o, o + COLUMNS));
-      }
-      return rows;
+      };
+      const written = forEachBlock(keys, orders.get(keys), c, count, perBlock, tickBuffer, emit);
+      for (let j = 0; j < filled; j++) insertOne.run(blockArgs.slice(j * 4, j * 4 + 4));
+      return written;
     },
   );
   const registerTx = db.transaction((servers: readonly ServerRef[]) => {
@@ -185,9 +193,46 @@ export function openDatabase({
     return out;
   });
   const other = () => (1 - active) as StagingTable;
-  const foldCopyTx = db.transaction(
-    (lo: number, hi: number) => staged[other()]!.copy.run({ lo, hi }).changes,
+  const insertSamples = db.prepare(
+    `INSERT OR REPLACE INTO samples
+       (server_id, ts, cpu_pct, mem_pct, disk_pct, net_rx_bps, net_tx_bps, load1)
+     VALUES ${placeholders(ROWS_PER_STATEMENT, COLUMNS)}`,
   );
+  const insertSample = db.prepare(
+    `INSERT OR REPLACE INTO samples
+       (server_id, ts, cpu_pct, mem_pct, disk_pct, net_rx_bps, net_tx_bps, load1)
+     VALUES ${placeholders(1, COLUMNS)}`,
+  );
+  const sampleArgs: number[] = new Array<number>(ROWS_PER_STATEMENT * COLUMNS);
+  const foldCopyTx = db.transaction((lo: number, hi: number): number => {
+    // Tick by tick, as staged: the pages of `samples` the slice touches stay in the page cache
+    // for the whole transaction, so the order of the inserts does not change what is written.
+    let rows = 0;
+    let filled = 0;
+    // Read whole first: a connection cannot write while one of its statements still iterates.
+    const slice = staged[other()]!.slice.all({ lo, hi }) as [number, Buffer][];
+    for (const [ts, v] of slice) {
+      const f = entryValues(v);
+      for (let o = 0; o < f.length; o += ENTRY_VALUES) {
+        const key = f[o]!;
+        if (key < lo) continue;
+        if (key > hi) break;
+        const a = filled * COLUMNS;
+        sampleArgs[a] = key;
+        sampleArgs[a + 1] = ts;
+        for (let c = 1; c < ENTRY_VALUES; c++) sampleArgs[a + 1 + c] = f[o + c]!;
+        rows++;
+        if (++filled === ROWS_PER_STATEMENT) {
+          insertSamples.run(sampleArgs);
+          filled = 0;
+        }
+      }
+    }
+    for (let j = 0; j < filled; j++) {
+      insertSample.run(sampleArgs.slice(j * COLUMNS, (j + 1) * COLUMNS));
+    }
+    return rows;
+  });
   const rotateTx = db.transaction(() => {
     if (staged[other()]!.any.get() !== undefined) {
       throw new Error('cannot rotate staging: the previous generation is not folded yet');
@@ -208,8 +253,11 @@ export function openDatabase({
     latest: (key) => history(key, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 1)[0],
     knownServerKeys: () => selectServerKeys.all(),
     pruneServer: (key, cutoff) => deleteOld.run(key, cutoff).changes,
-    pruneStaged: (cutoff) =>
-      staged[0]!.prune.run(cutoff).changes + staged[1]!.prune.run(cutoff).changes,
+    pruneStaged(cutoff) {
+      let bytes = 0;
+      for (const t of staged) for (const length of t.prune.all(cutoff)) bytes += length;
+      return bytes / ENTRY_BYTES;
+    },
     stagingStatus() {
       const pendingOldest = staged[other()]!.oldest.get() ?? undefined;
       return {
@@ -241,33 +289,40 @@ export function openDatabase({
 }
 
 /**
- * The write and maintenance statements of one staging table, keyed `(ts, server_id)`; its
- * history reads are in history-reader.ts.
+ * The write and maintenance statements of one staging table of blocks, keyed `(ts, lo)`
+ * (staged-blocks.ts); its history reads are in history-reader.ts.
  */
 function stagingStatements(db: Database.Database, table: string) {
-  const columns = '(ts, server_id, cpu_pct, mem_pct, disk_pct, net_rx_bps, net_tx_bps, load1)';
+  const columns = '(ts, lo, hi, v)';
   return {
-    insertOne: db.prepare(`INSERT OR REPLACE INTO ${table} ${columns} VALUES ${placeholders(1)}`),
+    insertOne: db.prepare(
+      `INSERT OR REPLACE INTO ${table} ${columns} VALUES ${placeholders(1, 4)}`,
+    ),
     insertMany: db.prepare(
-      `INSERT OR REPLACE INTO ${table} ${columns} VALUES ${placeholders(ROWS_PER_STATEMENT)}`,
+      `INSERT OR REPLACE INTO ${table} ${columns} VALUES ${placeholders(BLOCKS_PER_STATEMENT, 4)}`,
     ),
-    // Sorted by (server_id, ts): each server's leaf page of `samples` is visited once, in order.
-    copy: db.prepare<[{ lo: number; hi: number }]>(
-      `INSERT OR REPLACE INTO samples
-         (server_id, ts, cpu_pct, mem_pct, disk_pct, net_rx_bps, net_tx_bps, load1)
-       WITH RECURSIVE t(ts) AS (
-         SELECT min(ts) FROM ${table}
-         UNION ALL
-         SELECT (SELECT min(ts) FROM ${table} WHERE ts > t.ts) FROM t WHERE t.ts IS NOT NULL
-       )
-       SELECT r.server_id, r.ts, r.cpu_pct, r.mem_pct, r.disk_pct, r.net_rx_bps, r.net_tx_bps,
-              r.load1
-       FROM t JOIN ${table} r ON r.ts = t.ts AND r.server_id BETWEEN :lo AND :hi
-       ORDER BY r.server_id, r.ts`,
-    ),
+    // The blocks of every tick that may hold keys lo … hi: from the one holding `lo` (the largest
+    // `lo` not above it) to the last one starting at or below `hi`; a seek per tick.
+    slice: db
+      .prepare<[{ lo: number; hi: number }]>(
+        `WITH RECURSIVE t(ts) AS (
+           SELECT min(ts) FROM ${table}
+           UNION ALL
+           SELECT (SELECT min(ts) FROM ${table} WHERE ts > t.ts) FROM t WHERE t.ts IS NOT NULL
+         ),
+         b(ts, first) AS (
+           SELECT ts, coalesce((SELECT max(q.lo) FROM ${table} q WHERE q.ts = t.ts AND q.lo <= :lo), :lo)
+           FROM t WHERE ts IS NOT NULL
+         )
+         SELECT r.ts, r.v FROM b JOIN ${table} r ON r.ts = b.ts AND r.lo BETWEEN b.first AND :hi`,
+      )
+      .raw(),
     // No WHERE: SQLite's truncate optimization frees the pages without visiting every row.
     clear: db.prepare(`DELETE FROM ${table}`),
-    prune: db.prepare(`DELETE FROM ${table} WHERE ts < ?`),
+    // The samples deleted, not the block rows: each block's byte length says how many it held.
+    prune: db
+      .prepare<[number], number>(`DELETE FROM ${table} WHERE ts < ? RETURNING length(v)`)
+      .pluck(),
     oldest: db.prepare<[], number | null>(`SELECT min(ts) FROM ${table}`).pluck(),
     any: db.prepare<[], number>(`SELECT 1 FROM ${table} LIMIT 1`).pluck(),
   };

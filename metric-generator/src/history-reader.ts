@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import type { SampleRow } from './db.js';
 import { mergeNewest } from './history-merge.js';
 import { seriesJson } from './history-json.js';
+import { findEntry } from './staged-blocks.js';
 
 /** One read: `from <= ts <= to`, the newest `limit` per server, oldest first. */
 export interface HistoryRead {
@@ -36,6 +37,8 @@ type RangeParams = { key: number; from: number; to: number; limit: number };
 /**
  * Walks a staging table's distinct ticks with one index seek each (a recursive CTE: SQLite has
  * no skip scan without statistics), so a generation of ticks costs a few dozen seeks, not a scan.
+ * Per tick, the block that may hold the key is the one with the largest `lo` not above it
+ * (staged-blocks.ts); `hi` rules out a key past its last entry.
  */
 const stagingSql = (table: string) => `WITH RECURSIVE t(ts) AS (
        SELECT min(ts) FROM ${table} WHERE ts BETWEEN :from AND :to
@@ -43,12 +46,10 @@ const stagingSql = (table: string) => `WITH RECURSIVE t(ts) AS (
        SELECT (SELECT min(ts) FROM ${table} WHERE ts > t.ts AND ts <= :to) FROM t
        WHERE t.ts IS NOT NULL
      )
-     SELECT * FROM (
-       SELECT r.server_id AS serverKey, r.ts, r.cpu_pct AS cpuPct, r.mem_pct AS memPct,
-              r.disk_pct AS diskPct, r.net_rx_bps AS netRxBps, r.net_tx_bps AS netTxBps, r.load1
-       FROM t JOIN ${table} r ON r.ts = t.ts AND r.server_id = :key
-       ORDER BY r.ts DESC LIMIT :limit
-     ) ORDER BY ts`;
+     SELECT r.ts, r.v FROM t JOIN ${table} r ON r.ts = t.ts
+       AND r.lo = (SELECT max(q.lo) FROM ${table} q WHERE q.ts = t.ts AND q.lo <= :key)
+     WHERE r.hi >= :key
+     ORDER BY r.ts`;
 
 const SAMPLES_SQL = `SELECT * FROM (
        SELECT server_id AS serverKey, ts, cpu_pct AS cpuPct, mem_pct AS memPct, disk_pct AS diskPct,
@@ -58,13 +59,24 @@ const SAMPLES_SQL = `SELECT * FROM (
 
 /** Prepares the history statements on `db` once. */
 export function createHistoryReader(db: Database.Database): HistoryReader {
-  const staged = [0, 1].map((t) => db.prepare<[RangeParams], SampleRow>(stagingSql(`recent_${t}`)));
+  const stagedSql = [0, 1].map((t) => db.prepare(stagingSql(`staged_${t}`)).raw());
+  // A staging table holds at most about two generations of ticks: decoded whole, the merge
+  // keeps the newest `limit`.
+  const staged = (t: number, q: RangeParams): SampleRow[] => {
+    const out: SampleRow[] = [];
+    const params = { key: q.key, from: q.from, to: q.to };
+    for (const [ts, v] of stagedSql[t]!.iterate(params) as Iterable<[number, Buffer]>) {
+      const row = findEntry(v, ts, q.key);
+      if (row) out.push(row);
+    }
+    return out;
+  };
   const samples = db.prepare<[RangeParams], SampleRow>(SAMPLES_SQL);
   const activeTable = db.prepare<[], number>('SELECT active FROM staging_state').pluck();
 
   const rowsOf = (active: number, q: RangeParams): SampleRow[] =>
     // Precedence: the active table holds the newest writes, then the one being folded.
-    mergeNewest([staged[active]!.all(q), staged[1 - active]!.all(q), samples.all(q)], q.limit);
+    mergeNewest([staged(active, q), staged(1 - active, q), samples.all(q)], q.limit);
 
   const rowsTx = db.transaction((q: RangeParams) => rowsOf(activeTable.get() ?? 0, q));
   const bodyTx = db.transaction((read: HistoryRead): string => {

@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ROUTES } from '@metrics/protocol';
+import { sampleId, storedSamples } from './fixtures/stored-samples.js';
 import {
   serviceCommand,
   serviceDir,
@@ -116,23 +117,8 @@ function inspect(dbPath: string, tick: number) {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     const integrity = db.pragma('integrity_check', { simple: true });
-    const tables = db
-      .prepare<[], string>(
-        `SELECT m.name FROM sqlite_master m
-         WHERE m.type = 'table'
-           AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'cpu_pct')`,
-      )
-      .pluck()
-      .all();
-    const stored = tables
-      .map((t) =>
-        db
-          .prepare(
-            `SELECT cpu_pct AS cpuPct, mem_pct AS memPct FROM "${t}" WHERE server_id = 1 AND ts = ?`,
-          )
-          .get(tick),
-      )
-      .find((row) => row !== undefined);
+    const row = storedSamples(db).get(sampleId(1, tick));
+    const stored = row && { cpuPct: row.cpuPct, memPct: row.memPct };
     return { integrity, stored };
   } finally {
     db.close();

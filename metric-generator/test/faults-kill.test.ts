@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ROUTES, SAMPLE_METRICS, type Sample, type SampleMetric } from '@metrics/protocol';
 import { startService, type ServiceProcess } from '../../scripts/lib/service-process.js';
 import { createRandom } from '../src/simulation.js';
+import { storedSamples } from './fixtures/stored-samples.js';
 
 /**
  * Crash safety of the real generator process (main.ts, file database): it is killed with
@@ -154,55 +155,29 @@ describe('metric-generator killed with SIGKILL while it writes', () => {
   }, 180_000);
 });
 
-const SAMPLE_COLUMNS = [
-  'server_id',
-  'ts',
-  'cpu_pct',
-  'mem_pct',
-  'disk_pct',
-  'net_rx_bps',
-  'net_tx_bps',
-  'load1',
-];
-
-/**
- * Every stored sample, whichever table holds it: the generator may keep recent ticks in staging
- * tables before moving them into `samples`, so this reads the union of every table with the
- * sample columns (a row present in two tables mid-move counts once).
- */
-function allSamplesSql(db: Database.Database): string {
-  const tables = db
-    .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'")
-    .pluck()
-    .all()
-    .filter((table) => {
-      const columns = db
-        .prepare<[], string>(`SELECT name FROM pragma_table_info('${table}')`)
-        .pluck()
-        .all();
-      return SAMPLE_COLUMNS.every((c) => columns.includes(c));
-    });
-  expect(tables.length, 'tables holding samples').toBeGreaterThan(0);
-  return tables.map((t) => `SELECT ${SAMPLE_COLUMNS.join(', ')} FROM "${t}"`).join(' UNION ');
-}
-
+/** Ticks whose stored samples are not exactly one per server (a transaction cut in half). */
 function partialTicks(db: Database.Database): unknown[] {
-  return db
-    .prepare(
-      `SELECT ts, count(*) AS n FROM (${allSamplesSql(db)}) GROUP BY ts HAVING n <> ${SERVER_COUNT}`,
-    )
-    .all();
+  const perTick = new Map<number, number>();
+  for (const row of storedSamples(db).values()) {
+    perTick.set(row.ts, (perTick.get(row.ts) ?? 0) + 1);
+  }
+  return [...perTick].filter(([, n]) => n !== SERVER_COUNT).map(([ts, n]) => ({ ts, n }));
 }
 
+/** The stored samples of the watched servers at `ticks`, keyed `name@tick`. */
 function storedRows(db: Database.Database, ticks: number[]): Map<string, Omit<Row, 'name' | 'ts'>> {
-  const rows = db
-    .prepare<unknown[], Row>(
-      `SELECT s.name, m.ts, m.cpu_pct AS cpuPct, m.mem_pct AS memPct, m.disk_pct AS diskPct,
-              m.net_rx_bps AS netRxBps, m.net_tx_bps AS netTxBps, m.load1
-       FROM (${allSamplesSql(db)}) m JOIN servers s ON s.id = m.server_id
-       WHERE s.name IN (${WATCHED.map(() => '?').join(',')})
-         AND m.ts IN (SELECT value FROM json_each(?))`,
-    )
-    .all(...WATCHED, JSON.stringify(ticks));
-  return new Map(rows.map(({ name, ts, ...values }) => [`${name}@${ts}`, values]));
+  const names = new Map(
+    db
+      .prepare<[], [number, string]>('SELECT id, name FROM servers')
+      .raw()
+      .all()
+      .filter(([, name]) => WATCHED.includes(name)),
+  );
+  const wanted = new Set(ticks);
+  const out = new Map<string, Omit<Row, 'name' | 'ts'>>();
+  for (const { serverKey, ts, ...values } of storedSamples(db).values()) {
+    const name = names.get(serverKey);
+    if (name !== undefined && wanted.has(ts)) out.set(`${name}@${ts}`, values);
+  }
+  return out;
 }

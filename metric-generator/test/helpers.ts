@@ -5,6 +5,7 @@ import { createApp, HTTP_SERVER_OPTIONS, type AppConfig, type GeneratorApp } fro
 import type { MetricsDatabase } from '../src/db.js';
 import type { ServerRef } from '../src/server-ids.js';
 import { createSampleColumns } from '../src/simulation.js';
+import { ENTRY_BYTES, entriesIn } from '../src/staged-blocks.js';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -65,16 +66,30 @@ export function foldEverything(db: MetricsDatabase): void {
   }
 }
 
-/** Stored sample rows, counting a row present in a staging table and in `samples` once. */
+/** Samples held by a staging table (each block row holds several). */
+export function stagedSampleCount(db: MetricsDatabase, table: 0 | 1): number {
+  const bytes = db.handle.prepare(`SELECT total(length(v)) FROM staged_${table}`).pluck().get();
+  return (bytes as number) / ENTRY_BYTES;
+}
+
+/** Stored samples, counting one present in a staging table and in `samples` once. */
 export function storedRowCount(db: MetricsDatabase): number {
-  return db.handle
-    .prepare(
-      `SELECT count(*) FROM (
-         SELECT server_id, ts FROM samples UNION SELECT server_id, ts FROM recent_0
-         UNION SELECT server_id, ts FROM recent_1)`,
-    )
-    .pluck()
-    .get() as number;
+  const seen = new Set<string>();
+  for (const [key, ts] of db.handle
+    .prepare('SELECT server_id, ts FROM samples')
+    .raw()
+    .iterate() as Iterable<[number, number]>) {
+    seen.add(`${key}@${ts}`);
+  }
+  for (const table of [0, 1]) {
+    for (const [ts, v] of db.handle
+      .prepare(`SELECT ts, v FROM staged_${table}`)
+      .raw()
+      .iterate() as Iterable<[number, Buffer]>) {
+      entriesIn(v, ts, -Infinity, Infinity, (row) => seen.add(`${row.serverKey}@${ts}`));
+    }
+  }
+  return seen.size;
 }
 
 /**
