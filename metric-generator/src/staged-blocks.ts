@@ -3,7 +3,8 @@
  * up to `blockSize` servers of one tick, so a commit writes a few thousand rows at 100,000
  * servers instead of 100,000. Pure: no database here.
  *
- * A block's `v` is a little-endian float64 array, one entry of 7 values per server, entries in
+ * A block's `v` is a float64 array in the machine's byte order (little-endian on x86-64 and
+ * arm64, where the file can move freely), one entry of 7 values per server, entries in
  * ascending key order: `key, cpuPct, memPct, diskPct, netRxBps, netTxBps, load1`. A server with
  * no sample this tick (NaN) has no entry. The row also stores the first and last key of its
  * entries (`lo`, `hi`), so the block that may hold a key is the one with the largest `lo` not
@@ -100,33 +101,32 @@ export function forEachBlock(
 export function entryValues(v: Buffer): Float64Array {
   const n = Math.floor(v.length / 8);
   if (v.byteOffset % 8 === 0) return new Float64Array(v.buffer, v.byteOffset, n);
-  const f = new Float64Array(n);
-  for (let i = 0; i < n; i++) f[i] = v.readDoubleLE(i * 8);
-  return f;
+  return new Float64Array(Uint8Array.prototype.slice.call(v, 0, n * 8).buffer);
 }
 
-function entryAt(v: Buffer, e: number, ts: number): SampleRow {
-  const o = e * ENTRY_BYTES;
+function entryAt(f: Float64Array, e: number, ts: number): SampleRow {
+  const o = e * ENTRY_VALUES;
   return {
-    serverKey: v.readDoubleLE(o),
+    serverKey: f[o]!,
     ts,
-    cpuPct: v.readDoubleLE(o + 8),
-    memPct: v.readDoubleLE(o + 16),
-    diskPct: v.readDoubleLE(o + 24),
-    netRxBps: v.readDoubleLE(o + 32),
-    netTxBps: v.readDoubleLE(o + 40),
-    load1: v.readDoubleLE(o + 48),
+    cpuPct: f[o + 1]!,
+    memPct: f[o + 2]!,
+    diskPct: f[o + 3]!,
+    netRxBps: f[o + 4]!,
+    netTxBps: f[o + 5]!,
+    load1: f[o + 6]!,
   };
 }
 
 /** Pure: the sample of `key` in block `v` of tick `ts`, if the block has an entry for it. */
 export function findEntry(v: Buffer, ts: number, key: number): SampleRow | undefined {
+  const f = entryValues(v);
   let lo = 0;
-  let hi = Math.floor(v.length / ENTRY_BYTES) - 1;
+  let hi = Math.floor(f.length / ENTRY_VALUES) - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const k = v.readDoubleLE(mid * ENTRY_BYTES);
-    if (k === key) return entryAt(v, mid, ts);
+    const k = f[mid * ENTRY_VALUES]!;
+    if (k === key) return entryAt(f, mid, ts);
     if (k < key) lo = mid + 1;
     else hi = mid - 1;
   }
@@ -141,10 +141,11 @@ export function entriesIn(
   hi: number,
   visit: (row: SampleRow) => void,
 ): void {
-  const n = Math.floor(v.length / ENTRY_BYTES);
+  const f = entryValues(v);
+  const n = Math.floor(f.length / ENTRY_VALUES);
   for (let e = 0; e < n; e++) {
-    const k = v.readDoubleLE(e * ENTRY_BYTES);
+    const k = f[e * ENTRY_VALUES]!;
     if (k > hi) return;
-    if (k >= lo) visit(entryAt(v, e, ts));
+    if (k >= lo) visit(entryAt(f, e, ts));
   }
 }

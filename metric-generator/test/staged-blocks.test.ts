@@ -105,4 +105,14 @@ describe('staged blocks', () => {
       ),
     );
   });
+
+  it('reads a block wherever its bytes sit (a copy when not 8-byte aligned)', () => {
+    const { blocks } = cut([3, 9, 27], new Set(), 17);
+    const v = blocks[0]!.v;
+    const unaligned = Buffer.alloc(v.length + 1).subarray(1);
+    v.copy(unaligned);
+    expect(unaligned.byteOffset % 8).not.toBe(0);
+    expect(findEntry(unaligned, TS, 9)).toEqual(expectedRow(9));
+    expect(findEntry(unaligned, TS, 10)).toBeUndefined();
+  });
 });
