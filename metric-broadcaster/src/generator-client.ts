@@ -1,6 +1,5 @@
 import http from 'node:http';
 import https from 'node:https';
-import fetch, { type Response } from 'node-fetch';
 import {
   ROUTES,
   readFleetHeader,
@@ -14,6 +13,7 @@ import {
   historyResponseSchema,
   serversResponseSchema,
 } from '@metrics/protocol/schemas';
+import { httpGet, type HttpAnswer } from './http-get.js';
 import { parseLatestBody, type LatestTick } from './latest-body.js';
 
 /**
@@ -96,9 +96,37 @@ export interface GeneratorClientOptions {
   maxSockets?: number;
 }
 
+/** A generator answer as the readers below see it. */
+class Answer {
+  constructor(
+    private readonly raw: HttpAnswer,
+    readonly url: string,
+  ) {}
+  get status(): number {
+    return this.raw.status;
+  }
+  get ok(): boolean {
+    return this.raw.status >= 200 && this.raw.status < 300;
+  }
+  get statusText(): string {
+    return this.raw.statusText;
+  }
+  header(name: string): string | undefined {
+    const value = this.raw.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+  get bytes(): Buffer {
+    return this.raw.body;
+  }
+  text(): string {
+    return this.raw.body.toString('utf8');
+  }
+}
+
 /**
- * HTTP client of metric-generator (node-fetch over a keep-alive agent, so each tick's request
- * reuses a warm connection). Every call has a deadline; every failure is a `GeneratorError`.
+ * HTTP client of metric-generator (Node's http client, `http-get.ts`, over a keep-alive agent, so
+ * each tick's request reuses a warm connection). Every call has a deadline; every failure is a
+ * `GeneratorError`.
  */
 export function createGeneratorClient({
   baseUrl,
@@ -122,7 +150,7 @@ export function createGeneratorClient({
     kind: RequestKind,
     path: string,
     timeoutMs: number,
-    read: (res: Response) => Promise<T>,
+    read: (res: Answer) => T,
   ): Promise<T> {
     if (closed) throw new GeneratorError('network', 'generator client is closed');
     const controller = new AbortController();
@@ -135,22 +163,26 @@ export function createGeneratorClient({
     const started = performance.now();
     let outcome: RequestOutcome = 'network';
     try {
-      const res = await fetch(`${base}${path}`, {
-        agent,
-        signal: controller.signal,
-        headers: { accept: 'application/json, application/octet-stream' },
-      });
+      const url = `${base}${path}`;
+      const res = new Answer(
+        await httpGet(url, {
+          agent,
+          signal: controller.signal,
+          headers: { accept: 'application/json, application/octet-stream' },
+        }),
+        url,
+      );
       if (!res.ok) {
-        const message = await errorMessage(res);
+        const message = errorMessage(res);
         outcome = 'http_error';
-        const retryAfter = res.headers.get('retry-after');
+        const retryAfter = res.header('retry-after');
         const retryAfterMs =
           res.status === 503 && retryAfter && /^\d{1,5}$/.test(retryAfter)
             ? Number(retryAfter) * 1000
             : undefined;
         throw new GeneratorError('http_error', message, res.status, retryAfterMs);
       }
-      const value = await read(res);
+      const value = read(res);
       outcome = res.status === 204 ? 'no_tick' : 'ok';
       return value;
     } catch (err) {
@@ -174,9 +206,9 @@ export function createGeneratorClient({
     }
   }
 
-  async function readJson(res: Response): Promise<unknown> {
+  function readJson(res: Answer): unknown {
     try {
-      return await res.json();
+      return JSON.parse(res.text());
     } catch {
       throw new GeneratorError('bad_body', `generator sent invalid JSON for ${res.url}`);
     }
@@ -184,11 +216,11 @@ export function createGeneratorClient({
 
   return {
     servers(timeoutMs) {
-      return request('servers', ROUTES.servers, timeoutMs, async (res) => {
+      return request('servers', ROUTES.servers, timeoutMs, (res) => {
         if (res.status === 204) {
           throw new GeneratorError('bad_body', 'generator answered /v1/servers with no content');
         }
-        const parsed = serversResponseSchema.safeParse(await readJson(res));
+        const parsed = serversResponseSchema.safeParse(readJson(res));
         if (!parsed.success) {
           throw new GeneratorError('bad_body', 'generator sent a /v1/servers body without servers');
         }
@@ -198,12 +230,9 @@ export function createGeneratorClient({
 
     fleet({ after, timeoutMs, kind = 'fleet' }) {
       const query = after !== undefined ? `?after=${after}` : '';
-      return request(kind, `${ROUTES.fleet}${query}`, timeoutMs, async (res) => {
-        if (res.status === 204) {
-          await res.arrayBuffer();
-          return 'no-tick' as const;
-        }
-        const bytes = Buffer.from(await res.arrayBuffer());
+      return request(kind, `${ROUTES.fleet}${query}`, timeoutMs, (res) => {
+        if (res.status === 204) return 'no-tick' as const;
+        const bytes = res.bytes;
         try {
           return { ...readFleetHeader(bytes), bytes };
         } catch (err) {
@@ -220,13 +249,10 @@ export function createGeneratorClient({
       if (ids) params.set('ids', ids.join(','));
       if (after !== undefined) params.set('after', String(after));
       const query = params.size ? `?${params.toString().replace(/%2C/g, ',')}` : '';
-      return request(kind, `${ROUTES.latest}${query}`, timeoutMs, async (res) => {
-        if (res.status === 204) {
-          await res.arrayBuffer();
-          return 'no-tick' as const;
-        }
-        const body = await res.text();
-        const header = res.headers.get('x-tick');
+      return request(kind, `${ROUTES.latest}${query}`, timeoutMs, (res) => {
+        if (res.status === 204) return 'no-tick' as const;
+        const body = res.text();
+        const header = res.header('x-tick');
         const headerTick = header && /^\d{1,16}$/.test(header) ? Number(header) : undefined;
         try {
           return parseLatestBody(body, headerTick);
@@ -242,21 +268,16 @@ export function createGeneratorClient({
       if (query.to !== undefined) params.set('to', String(query.to));
       if (query.limit !== undefined) params.set('limit', String(query.limit));
       const qs = params.size ? `?${params}` : '';
-      return request(
-        'history',
-        `${ROUTES.serverHistory(serverId)}${qs}`,
-        timeoutMs,
-        async (res) => {
-          if (res.status === 204) {
-            throw new GeneratorError('bad_body', 'generator answered history with no content');
-          }
-          const parsed = historyResponseSchema.safeParse(await readJson(res));
-          if (!parsed.success) {
-            throw new GeneratorError('bad_body', 'generator sent a history body without samples');
-          }
-          return parsed.data;
-        },
-      );
+      return request('history', `${ROUTES.serverHistory(serverId)}${qs}`, timeoutMs, (res) => {
+        if (res.status === 204) {
+          throw new GeneratorError('bad_body', 'generator answered history with no content');
+        }
+        const parsed = historyResponseSchema.safeParse(readJson(res));
+        if (!parsed.success) {
+          throw new GeneratorError('bad_body', 'generator sent a history body without samples');
+        }
+        return parsed.data;
+      });
     },
 
     historyBatch(serverIds, query, timeoutMs) {
@@ -265,11 +286,11 @@ export function createGeneratorClient({
       if (query.to !== undefined) params.set('to', String(query.to));
       if (query.limit !== undefined) params.set('limit', String(query.limit));
       const qs = params.toString().replace(/%2C/g, ',');
-      return request('history', `${ROUTES.history}?${qs}`, timeoutMs, async (res) => {
+      return request('history', `${ROUTES.history}?${qs}`, timeoutMs, (res) => {
         if (res.status === 204) {
           throw new GeneratorError('bad_body', 'generator answered history with no content');
         }
-        const parsed = historyBatchResponseSchema.safeParse(await readJson(res));
+        const parsed = historyBatchResponseSchema.safeParse(readJson(res));
         if (!parsed.success) {
           throw new GeneratorError('bad_body', 'generator sent a history body without series');
         }
@@ -287,8 +308,8 @@ export function createGeneratorClient({
 }
 
 /** The generator's `{error:{message}}` when it sent one, else the status line. */
-async function errorMessage(res: Response): Promise<string> {
-  const text = await res.text().catch(() => '');
+function errorMessage(res: Answer): string {
+  const text = res.text();
   try {
     const body = JSON.parse(text) as { error?: { message?: unknown } };
     if (typeof body.error?.message === 'string') return body.error.message;
