@@ -88,11 +88,18 @@ function inNaturalOrder(payload: ServersPayload): boolean {
 export function createFleetModel(): FleetModel {
   let version = -1;
   let ids: string[] = [];
-  let lowerIds: string[] = [];
   let infos: readonly ServerInfo[] = [];
-  /** Each server's labels as the filter matches them (see server-filter.ts). */
-  let labelTexts: (readonly string[])[] = [];
-  let byId = new Map<string, number>();
+  // Built when first needed, not with the list: at 100,000 servers the lookup map and the
+  // filter's texts cost a fresh page about 100 ms before its first values, and most pages never
+  // filter or look a server up by id.
+  let searchable: { lowerIds: string[]; labelTexts: (readonly string[])[] } | undefined;
+  let byIdMap: Map<string, number> | undefined;
+  const byId = (): Map<string, number> => (byIdMap ??= new Map(ids.map((id, i) => [id, i])));
+  const search = () =>
+    (searchable ??= {
+      lowerIds: ids.map((id) => id.toLowerCase()),
+      labelTexts: infos.map(searchLabels),
+    });
   /** Rank of each index in natural name order (server-2 before server-10). */
   let nameRank = new Uint32Array(0);
   /** Every index in natural name order (the inverse of `nameRank`). */
@@ -115,27 +122,29 @@ export function createFleetModel(): FleetModel {
     if (payload.version === version && nextInfos.length === ids.length) {
       // Same servers in the same order; their details (a real server's state) may be new.
       infos = nextInfos;
-      labelTexts = infos.map(searchLabels);
+      searchable = undefined;
       idsRevision++;
       revision++;
       return;
     }
-    infos = nextInfos;
-    labelTexts = infos.map(searchLabels);
     const nextIds = nextInfos.map((s) => s.id);
     const nextValues = emptyColumns(nextIds.length);
     const nextSeen = new Float64Array(nextIds.length).fill(NaN);
-    // Carry every known server's values over to its new position.
-    nextIds.forEach((id, i) => {
-      const old = byId.get(id);
-      if (old === undefined) return;
-      for (const m of FLEET_METRICS) nextValues[m][i] = values[m][old]!;
-      nextSeen[i] = seenTick[old]!;
-    });
+    // Carry every known server's values over to its new position (none before the first frame).
+    if (Number.isFinite(tick)) {
+      const old = byId();
+      nextIds.forEach((id, i) => {
+        const o = old.get(id);
+        if (o === undefined) return;
+        for (const m of FLEET_METRICS) nextValues[m][i] = values[m][o]!;
+        nextSeen[i] = seenTick[o]!;
+      });
+    }
+    infos = nextInfos;
+    searchable = undefined;
+    byIdMap = undefined;
     version = payload.version;
     ids = nextIds;
-    lowerIds = nextIds.map((id) => id.toLowerCase());
-    byId = new Map(nextIds.map((id, i) => [id, i]));
     const order = inNaturalOrder(payload)
       ? nextIds.map((_, i) => i)
       : nextIds.map((_, i) => i).sort((a, b) => collator.compare(nextIds[a]!, nextIds[b]!));
@@ -205,6 +214,7 @@ export function createFleetModel(): FleetModel {
       for (let i = 0; i < ids.length; i++) indices[i] = i;
     } else {
       const terms = parseFilter(key);
+      const { lowerIds, labelTexts } = search();
       const hits: number[] = [];
       for (let i = 0; i < lowerIds.length; i++) {
         if (matchesTerms(terms, lowerIds[i]!, labelTexts[i]!)) hits.push(i);
@@ -287,7 +297,7 @@ export function createFleetModel(): FleetModel {
     setServers,
     info: (index) => infos[index],
     applyFrame,
-    indexOf: (id) => byId.get(id) ?? -1,
+    indexOf: (id) => byId().get(id) ?? -1,
     isStale,
     ageOf,
     view,

@@ -18,11 +18,20 @@ import { createFleetSession } from './fleet-session.js';
 import { formatCount } from './format.js';
 import { formatRoute, parseRoute, serverHref, type Route } from './route.js';
 import { createServerClock } from './server-clock.js';
-import { createDetailView, type DetailView } from './views/detail.js';
+import type * as DetailModule from './views/detail.js';
+import type { DetailView } from './views/detail.js';
 import { createOverview, type OverviewView } from './views/overview.js';
 import { createShell } from './views/shell.js';
 
 const socket = createDashboardSocket();
+
+// The detail view (and its chart library, most of the code) loads only when a detail page is
+// opened: the overview's first values do not wait for code they never run. Opened at once when
+// the page starts on a detail route, in parallel with the socket.
+let detailModule: Promise<typeof DetailModule> | undefined;
+const loadDetail = (): Promise<typeof DetailModule> =>
+  (detailModule ??= import('./views/detail.js'));
+if (parseRoute(location.hash).view === 'detail') void loadDetail();
 const clock = createServerClock();
 const model = createFleetModel();
 const shell = createShell(document.getElementById('app')!);
@@ -55,7 +64,8 @@ const fleet = createFleetSession({
 
 let route: Route = parseRoute(location.hash);
 let overview: OverviewView | undefined;
-let detail: { session: DetailSession; view: DetailView } | undefined;
+/** `view` is undefined until the detail view's code has loaded. */
+let detail: { session: DetailSession; view: DetailView | undefined } | undefined;
 
 function expectingData(): boolean {
   if (document.hidden) return false;
@@ -76,7 +86,7 @@ function show(next: Route): void {
   if (next.view === 'overview') {
     if (detail) {
       detail.session.close();
-      detail.view.destroy();
+      detail.view?.destroy();
       detail = undefined;
     }
     if (!overview) {
@@ -103,20 +113,28 @@ function show(next: Route): void {
     }
     if (detail?.session.serverId !== next.serverId) {
       detail?.session.close();
-      detail?.view.destroy();
+      detail?.view?.destroy();
       const session = createDetailSession({
         socket,
         serverId: next.serverId,
         clock,
-        onChange: () => detail?.view.invalidate(),
+        onChange: () => detail?.view?.invalidate(),
       });
       const id = next.serverId;
-      detail = {
-        session,
-        view: createDetailView({ session, clock, info: () => model.info(model.indexOf(id)) }),
-      };
-      shell.outlet.replaceChildren(detail.view.el);
+      const opened = { session, view: undefined as DetailView | undefined };
+      detail = opened;
+      shell.outlet.replaceChildren();
       window.scrollTo({ top: 0 });
+      void loadDetail().then(({ createDetailView }) => {
+        if (detail !== opened) return; // another page was opened meanwhile
+        opened.view = createDetailView({
+          session,
+          clock,
+          info: () => model.info(model.indexOf(id)),
+        });
+        shell.outlet.replaceChildren(opened.view.el);
+        if (!document.hidden) opened.view.invalidate();
+      });
     }
   }
   applyVisibility();
@@ -130,7 +148,7 @@ function applyVisibility(): void {
   detail?.session.setActive(visible);
   if (visible) {
     overview?.invalidate();
-    detail?.view.invalidate();
+    detail?.view?.invalidate();
   }
 }
 
