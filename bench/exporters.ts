@@ -8,12 +8,15 @@
  * the targets, is what one scrape (request, parse, mapping) costs. Also: the parse and mapping
  * of the captured body alone, in process. CPU, rows and scrapes count the measured ticks only
  * (the two warm-up ticks open the connections and take the rate baseline). Writes
- * bench/results/exporters.json.
+ * bench/results/exporters.json. `--profile=DIR` also writes a CPU profile of the generator over
+ * each exporters run's measured ticks (`DIR/exporters-<targets>.cpuprofile`, for Chrome DevTools
+ * or speedscope); the profiler's overhead is in that run's figures.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -38,6 +41,9 @@ ensureFileLimit({
 });
 
 const quick = process.argv.includes('--quick');
+const PROFILE_DIR = process.argv
+  .find((a) => a.startsWith('--profile='))
+  ?.slice('--profile='.length);
 const SIZES = [100, 1_000];
 const TICK_MS = 1_000;
 /** Measured ticks per run; the first two (connections opening, the rate baseline) are not. */
@@ -47,6 +53,24 @@ const TIMEOUT_MS = 250;
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-exporters-'));
+
+/** V8's sampling profiler on this process, from `start()` to `stop(file)`. */
+async function profiler() {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  return {
+    start: () => session.post('Profiler.start'),
+    async stop(file: string) {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(PROFILE_DIR!, { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`cpu profile written: ${file}`);
+    },
+  };
+}
 
 interface Run {
   kind: 'exporters' | 'simulated';
@@ -128,6 +152,7 @@ async function runGenerator(
   // connections and take the rate baseline (no rows by design), so they are not counted.
   let atStart: Promise<Counts> | undefined;
   let atEnd: Promise<Counts> | undefined;
+  const profile = PROFILE_DIR && kind === 'exporters' ? await profiler() : undefined;
   const app = createApp({
     config: {
       serverCount: targets ? 0 : servers,
@@ -145,6 +170,7 @@ async function runGenerator(
     onTick: (r) => {
       reports.push(r);
       if (reports.length === WARMUP) {
+        void profile?.start();
         atStart = counts(app);
         cpuAtStart = process.cpuUsage();
         startedAt = performance.now();
@@ -163,6 +189,7 @@ async function runGenerator(
   const timeout = setTimeout(done, (TICKS + WARMUP + 10) * TICK_MS);
   await finished;
   clearTimeout(timeout);
+  await profile?.stop(join(PROFILE_DIR!, `exporters-${servers}.cpuprofile`));
   const start = (await atStart) ?? { rows: 0, scrapes: {} };
   const end = (await atEnd) ?? (await counts(app));
   const rows = end.rows - start.rows;

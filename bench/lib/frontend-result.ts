@@ -21,6 +21,12 @@ function frontendSection(j: Json): string {
         ? ` Bundle: JS ${num(bundle.jsGzipKB)} KB gzip (${num(bundle.jsKB)} KB), CSS ${num(bundle.cssGzipKB)} KB gzip; budget ${num(bundle.budgetGzipKB, 0)} KB.`
         : ''),
   ];
+  const base = j.baseline as Json | undefined;
+  if (base) {
+    parts.push(
+      `Baseline, SERVER_COUNT = ${num(base.serverCount, 0)} in the same run (the page's own floor on this machine): values ${ms(at(base, 'firstDataMs.values.p50'))} / ${ms(at(base, 'firstDataMs.values.max'))} after navigation (median / worst of ${num(at(base, 'firstDataMs.loads'), 0)}).`,
+    );
+  }
   for (const r of runs) {
     parts.push(
       `SERVER_COUNT = ${num(r.serverCount, 0)}: time to first data over ${num(at(r, 'firstDataMs.loads'), 0)} fresh page loads (median / worst): server names ${ms(at(r, 'firstDataMs.serverNames.p50'))} / ${ms(at(r, 'firstDataMs.serverNames.max'))}, values ${ms(at(r, 'firstDataMs.values.p50'))} / ${ms(at(r, 'firstDataMs.values.max'))} after navigation.`,

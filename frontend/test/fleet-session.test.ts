@@ -88,3 +88,69 @@ describe('fleet session', () => {
     expect(t.socket.listenerCount('servers')).toBe(0);
   });
 });
+
+describe('fleet session: the first servers list of a joined page', () => {
+  function joined(firstFrameWaitMs: number) {
+    const socket = createFakeSocket();
+    const model = createFleetModel();
+    let changes = 0;
+    const session = createFleetSession({
+      socket,
+      model,
+      clock: createServerClock(() => T0),
+      now: () => T0 + 20,
+      onChange: () => changes++,
+      firstFrameWaitMs,
+    });
+    session.setActive(true);
+    const list = (version: number) =>
+      socket.serverEmit('servers', {
+        servers: [{ prefix: 'server-', from: 1, to: 2 }],
+        count: 2,
+        version,
+        timestamp: T0,
+      });
+    return { socket, model, session, list, changes: () => changes };
+  }
+
+  it('is drawn once, with the join frame, when the frame follows at once', async () => {
+    const t = joined(10_000);
+    await flush();
+    t.list(1);
+    expect(t.model.count).toBe(2);
+    expect(t.changes()).toBe(0);
+    t.socket.serverEmit('fleet', wireFrame(T0, [12.5, 99]));
+    expect(t.changes()).toBe(1);
+    // Later lists (a real server came or went) are drawn at once.
+    t.list(2);
+    expect(t.changes()).toBe(2);
+    t.session.close();
+  });
+
+  it('is drawn without values when no frame comes in time', async () => {
+    const t = joined(20);
+    await flush();
+    t.list(1);
+    expect(t.changes()).toBe(0);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(t.changes()).toBe(1);
+    t.socket.serverEmit('fleet', wireFrame(T0, [1, 2]));
+    expect(t.changes()).toBe(2);
+    t.session.close();
+  });
+
+  it('is drawn at once when the connection drops or the overview is left meanwhile', async () => {
+    const t = joined(10_000);
+    await flush();
+    t.list(1);
+    t.socket.drop();
+    expect(t.changes()).toBe(1);
+    t.socket.connect();
+    await flush();
+    t.list(1);
+    expect(t.changes()).toBe(1);
+    t.session.setActive(false);
+    expect(t.changes()).toBe(2);
+    t.session.close();
+  });
+});

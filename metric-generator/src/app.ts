@@ -142,7 +142,7 @@ export function createApp({
     }
     useTargets(targetsFile?.targets ?? []);
   } catch (err) {
-    real?.close();
+    void real?.close();
     db.close();
     throw err;
   }
@@ -220,7 +220,7 @@ export function createApp({
       closing ??= (async () => {
         targetsFile?.close();
         await ticker.stop();
-        real?.close();
+        await real?.close();
         latest.close();
         await history.close();
         db.close();

@@ -410,13 +410,18 @@ function checkComment(buf: Buffer, at: number, n: number): number {
   if (!isBlank(buf[i] ?? 0)) return endOfLine(buf, i, n);
   while (isBlank(buf[i] ?? 0)) i++;
   const nameStart = i;
-  while (i < n && buf[i] !== NL && !isBlank(buf[i]!)) i++;
+  // The name in one pass: its valid characters, then (only for a bad name) the rest of the word.
+  let valid = i < n && (CLASS[buf[i]!]! & NAME_START) !== 0;
+  if (valid) {
+    i++;
+    while (i < n && CLASS[buf[i]!]! & NAME_PART) i++;
+  }
+  if (i < n && buf[i] !== NL && !isBlank(buf[i]!)) {
+    valid = false;
+    while (i < n && buf[i] !== NL && !isBlank(buf[i]!)) i++;
+  }
   const nameEnd = i;
   if (nameEnd === nameStart) return i;
-  let valid = (CLASS[buf[nameStart]!]! & NAME_START) !== 0;
-  for (let k = nameStart + 1; valid && k < nameEnd; k++) {
-    valid = (CLASS[buf[k]!]! & NAME_PART) !== 0;
-  }
   if (!valid) {
     const name = buf.toString('utf8', nameStart, nameEnd);
     const kind = help ? 'HELP' : 'TYPE';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { MetricsDatabase } from '../db.js';
 import type { GeneratorMetrics } from '../metrics.js';
-import { createExporterWorker, type ExporterWorker } from './exporter-worker.js';
+import { createExporterWorker, createTickStart, type ExporterWorker } from './exporter-worker.js';
 import { createNodeParser } from './node-parser.js';
 import { createScraper, type Scraper } from './scraper.js';
 import type { ExporterTarget } from './targets.js';
@@ -13,9 +13,10 @@ import type { ExporterTarget } from './targets.js';
  */
 export interface RealServers {
   readonly workers: readonly ExporterWorker[];
-  /** Returns whether the list changed. */
+  /** Returns whether the list changed. The connections of removed targets are closed. */
   apply(targets: readonly ExporterTarget[]): boolean;
-  close(): void;
+  /** Closes every target's connection. */
+  close(): Promise<void>;
 }
 
 export interface RealServersOptions {
@@ -34,8 +35,11 @@ const sameTarget = (a: ExporterTarget, b: ExporterTarget) =>
 
 export function createRealServers(opts: RealServersOptions): RealServers {
   const log = opts.log.child({ module: 'node-exporter' });
-  const scraper = opts.scraper ?? createScraper();
+  // A connection still opening when its scrape's deadline passed is closed soon after.
+  const scraper =
+    opts.scraper ?? createScraper({ connectTimeoutMs: Math.max(1_000, opts.timeoutMs) });
   const parser = createNodeParser();
+  const tickStart = createTickStart(opts.now ?? Date.now);
   const { metrics } = opts;
   let workers: readonly ExporterWorker[] = [];
 
@@ -68,21 +72,22 @@ export function createRealServers(opts: RealServersOptions): RealServers {
           timeoutMs: opts.timeoutMs,
           mountPoint: opts.mountPoint,
           parser,
+          tickStart,
           now: opts.now,
           onScrape,
         });
       });
       const kept = new Set(targets.map((t) => t.id));
-      for (const id of old.keys()) {
-        if (!kept.has(id)) {
-          metrics.exporterUp.remove({ target: id });
+      const urls = new Set(targets.map((t) => t.url));
+      for (const [id, w] of old) {
+        if (!kept.has(id)) metrics.exporterUp.remove({ target: id });
+        if (!urls.has(w.target.url)) {
+          scraper.drop(w.target.url).catch((err: Error) => log.warn({ err }, 'closing a target'));
         }
       }
       log.info({ targets: targets.map((t) => `${t.id}=${t.url}`) }, 'node_exporter targets');
       return true;
     },
-    close() {
-      scraper.close();
-    },
+    close: () => scraper.close(),
   };
 }

@@ -174,9 +174,9 @@ describe('scraper', () => {
       });
       fake.mode = 'ok';
       const body = await scraper.get(`${fake.origin}/metrics`, 20_000);
-      expect(Buffer.from(body).toString()).toContain('node_load1 ');
+      expect(body.toString()).toContain('node_load1 ');
     } finally {
-      scraper.close();
+      await scraper.close();
       await fake.close();
     }
   }, 60_000);
