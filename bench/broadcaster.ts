@@ -131,6 +131,12 @@ interface Run extends LoadFigures {
     fanout: [number, number];
     fleetTickToFanoutStart: [number, number];
     fleetFanout: [number, number];
+    /**
+     * The generator's maintenance after each commit (fold slice, WAL checkpoint): it runs right
+     * after the long polls are answered, on the same two cores as the relay and the clients.
+     */
+    generatorFold: [number, number];
+    generatorCheckpoint: [number, number];
   };
 }
 
@@ -212,6 +218,8 @@ async function runOnce(
       [target.url, 'broadcaster_fanout_duration_seconds', { path: 'samples' }],
       [target.url, 'broadcaster_sample_freshness_seconds', { path: 'fleet' }],
       [target.url, 'broadcaster_fanout_duration_seconds', { path: 'fleet' }],
+      [generator.url, 'generator_fold_duration_seconds', {}],
+      [generator.url, 'generator_wal_checkpoint_duration_seconds', {}],
     ] as const;
     const scrape = () => Promise.all(histNames.map(([u, n, l]) => histogramBuckets(u, n, l)));
     const histBefore = await scrape();
@@ -265,6 +273,8 @@ async function runOnce(
               fanout: pair(2),
               fleetTickToFanoutStart: pair(3),
               fleetFanout: pair(4),
+              generatorFold: pair(5),
+              generatorCheckpoint: pair(6),
             },
           }
         : {}),
@@ -441,7 +451,7 @@ async function main(): Promise<void> {
         `${run.samplesPerSecond}/${run.expectedSamplesPerSecond} samples/s, ` +
         `${run.generatorRequestsPerTick} req/tick, CPU ${run.cpuPct} %, ${run.rssPerClientKb} KB/client` +
         (run.breakdownMs
-          ? `; p50 ≤ ms: commit ${run.breakdownMs.generatorTickWork[0]}, fan-out start ${run.breakdownMs.tickToFanoutStart[0]} (fleet ${run.breakdownMs.fleetTickToFanoutStart[0]}), fan-out ${run.breakdownMs.fanout[0]}`
+          ? `; p50 ≤ ms: commit ${run.breakdownMs.generatorTickWork[0]}, fan-out start ${run.breakdownMs.tickToFanoutStart[0]} (fleet ${run.breakdownMs.fleetTickToFanoutStart[0]}), fan-out ${run.breakdownMs.fanout[0]} (fleet ${run.breakdownMs.fleetFanout[0]}); generator after commit: fold ${run.breakdownMs.generatorFold[0]}, checkpoint ${run.breakdownMs.generatorCheckpoint[0]}`
           : ''),
     );
   };

@@ -32,7 +32,7 @@ import { createTickRouting } from './tick-routing.js';
 export interface BroadcasterDeps {
   config: Readonly<Config>;
   log: Logger;
-  /** Injected in tests; by default a node-fetch client of `config.generatorUrl`. */
+  /** Injected in tests; by default an HTTP client of `config.generatorUrl` (generator-client.ts). */
   client?: GeneratorClient;
 }
 

@@ -80,7 +80,6 @@ export function writeFramed(
     );
     return false;
   }
-  const frameOf = (p: WritePart) => p.frames ?? engineMessageFrames(p.packets);
   if (parts.length === 1) {
     tcp.write(frameOf(parts[0]!));
     return true;
@@ -92,6 +91,11 @@ export function writeFramed(
     tcp.uncork();
   }
   return true;
+}
+
+/** A part's frames: shared ones as built, a client's own framed now (a function, not a closure per call). */
+function frameOf(part: WritePart): Buffer {
+  return part.frames ?? engineMessageFrames(part.packets);
 }
 
 /**

@@ -64,6 +64,16 @@ export interface PollLoop {
   close(): void;
 }
 
+/** A discovered server in the loop (mutable, owned by the loop; states themselves are immutable). */
+interface Slot {
+  state: PollerState;
+  /** Its newest sample known (from an answer or a subscribe's fetch). */
+  latest: RawSample | undefined;
+  /** Its sample in the answer being applied, valid while `answerSeq` is that answer's. */
+  answered: RawSample | undefined;
+  answerSeq: number;
+}
+
 /**
  * The watched servers' tick loop: runs the pollers' plan against the generator, at most one
  * `GET /v1/latest?ids=` in flight, for the watched ids only. Each answer arrives the moment the
@@ -73,24 +83,49 @@ export interface PollLoop {
 export function createPollLoop(opts: PollLoopOptions): PollLoop {
   const { client, timing, log } = opts;
   const random = opts.random ?? Math.random;
-  const pollers = new Map<string, PollerState>();
-  const latest = new Map<string, RawSample>();
+  /**
+   * One slot per discovered server, holding its poller's state and its newest sample: an answer
+   * for 2,600 watched servers costs two lookups per sample. `active` counts the pollers whose
+   * room has members.
+   */
+  const slots = new Map<string, Slot>();
+  const active = new Set<Slot>();
   let knownServers = 0;
   let currentTick = -1;
   let lastAnswerAt = -Infinity;
+  /** Bumped by every answer applied: a slot's `answered` sample belongs to that answer only. */
+  let answerSeq = 0;
+
+  function put(slot: Slot, state: PollerState): void {
+    slot.state = state;
+    if (isActive(state)) active.add(slot);
+    else active.delete(slot);
+  }
+
+  /** The active pollers in discovery's order (the order of the ids asked, of each event's samples). */
+  function activeStates(): PollerState[] {
+    const states: PollerState[] = [];
+    if (!active.size) return states;
+    for (const slot of slots.values()) if (isActive(slot.state)) states.push(slot.state);
+    return states;
+  }
 
   function update(key: string): void {
-    const p = pollers.get(key);
-    if (!p) return;
+    const slot = slots.get(key);
+    if (!slot) return;
     const now = Date.now();
     const known = Math.max(currentTick, opts.newestTick?.() ?? -1);
-    pollers.set(key, withSubscribers(p, opts.subscribersOf(key), known, now));
+    put(slot, withSubscribers(slot.state, opts.subscribersOf(key), known, now));
+  }
+
+  function remembered(slot: Slot, s: RawSample): void {
+    if (!slot.latest || slot.latest.tick < s.tick) slot.latest = s;
   }
 
   /** Every room change of this turn lands in the same request. */
   const driver = createRequestDriver((now) => {
     const plan = planRequest({
-      pollers: pollers.values(),
+      pollers: activeStates(),
       now,
       timing,
       knownServers,
@@ -121,8 +156,8 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     if (answer === 'no-tick') {
       const retryAt = Math.max(Date.now(), started + timing.coalesceMs);
       for (const key of keys) {
-        const p = pollers.get(key);
-        if (p) pollers.set(key, onNoTick(p, retryAt));
+        const slot = slots.get(key);
+        if (slot) put(slot, onNoTick(slot.state, retryAt));
       }
       return;
     }
@@ -130,7 +165,7 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     const emitted: RawSample[] = [];
     apply(answer, keys, emitted);
 
-    const lagging = planCompletion(pollers.values(), answer.tick, all ? 'all' : new Set(keys));
+    const lagging = planCompletion(activeStates(), answer.tick, all ? 'all' : new Set(keys));
     if (lagging.length) {
       // Pollers that joined while the long poll was held: fetch their sample of this tick now
       // (answered at once), so every client still gets this tick in one `metrics` event.
@@ -156,18 +191,27 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
     const now = Date.now();
     lastAnswerAt = now;
     if (answer.tick > currentTick) currentTick = answer.tick;
-    const byId = new Map<string, RawSample>();
+    const seq = ++answerSeq;
     for (const s of answer.samples) {
-      byId.set(s.serverId, s);
-      const known = latest.get(s.serverId);
-      if (!known || known.tick < s.tick) latest.set(s.serverId, s);
+      const slot = slots.get(s.serverId);
+      if (!slot) continue;
+      remembered(slot, s);
+      slot.answered = s;
+      slot.answerSeq = seq;
     }
     for (const key of keys) {
-      const p = pollers.get(key);
-      if (!p || !isActive(p)) continue;
-      const sample = byId.get(key);
-      const out = onTick(p, sample?.tick ?? answer.tick, sample !== undefined, now, timing);
-      pollers.set(key, out.state);
+      const slot = slots.get(key);
+      if (!slot || !isActive(slot.state)) continue;
+      const sample = slot.answerSeq === seq ? slot.answered : undefined;
+      slot.answered = undefined;
+      const out = onTick(
+        slot.state,
+        sample?.tick ?? answer.tick,
+        sample !== undefined,
+        now,
+        timing,
+      );
+      slot.state = out.state; // polling stays polling: `active` is unchanged
       if (out.emit && sample) emitted.push(sample);
     }
   }
@@ -175,13 +219,13 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
   function fail(keys: string[], err: unknown): void {
     const error = asGeneratorError(err);
     let failures = 0;
-    for (const key of keys) failures = Math.max(failures, pollers.get(key)?.failures ?? 0);
+    for (const key of keys) failures = Math.max(failures, slots.get(key)?.state.failures ?? 0);
     // One jitter draw for the whole batch keeps its pollers together in the next request.
     const delay = backoffDelay(failures + 1, random(), opts.backoff);
     const now = Date.now();
     for (const key of keys) {
-      const p = pollers.get(key);
-      if (p) pollers.set(key, onFailure(p, now, delay));
+      const slot = slots.get(key);
+      if (slot) put(slot, onFailure(slot.state, now, delay));
     }
     log.warn({ err: error.message, kind: error.kind, retryInMs: delay }, 'generator poll failed');
     opts.onGenerator(false, error);
@@ -190,15 +234,20 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
   return {
     setServers(ids) {
       const next = new Set(ids);
-      for (const key of [...pollers.keys()]) {
+      for (const [key, slot] of slots) {
         if (!next.has(key)) {
-          pollers.delete(key);
-          latest.delete(key);
+          slots.delete(key);
+          active.delete(slot);
         }
       }
       for (const id of ids) {
-        if (!pollers.has(id)) {
-          pollers.set(id, createPoller(id));
+        if (!slots.has(id)) {
+          slots.set(id, {
+            state: createPoller(id),
+            latest: undefined,
+            answered: undefined,
+            answerSeq: 0,
+          });
           update(id);
         }
       }
@@ -210,27 +259,22 @@ export function createPollLoop(opts: PollLoopOptions): PollLoop {
       driver.soon();
     },
     freshSample(serverId) {
-      const s = latest.get(serverId);
+      const s = slots.get(serverId)?.latest;
       if (!s || s.tick < currentTick) return undefined;
       return Date.now() - lastAnswerAt <= timing.pollIntervalMs ? s : undefined;
     },
     remember(samples) {
       for (const s of samples) {
-        if (!pollers.has(s.serverId)) continue;
-        const known = latest.get(s.serverId);
-        if (!known || known.tick < s.tick) latest.set(s.serverId, s);
+        const slot = slots.get(s.serverId);
+        if (slot) remembered(slot, s);
       }
     },
     get currentTick() {
       return currentTick;
     },
-    activePollers() {
-      let n = 0;
-      for (const p of pollers.values()) if (isActive(p)) n++;
-      return n;
-    },
+    activePollers: () => active.size,
     poller(key) {
-      return pollers.get(key);
+      return slots.get(key)?.state;
     },
     close: () => driver.close(),
   };

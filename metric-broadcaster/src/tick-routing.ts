@@ -85,6 +85,20 @@ export function createTickRouting(opts: TickRoutingOptions): TickRouting {
   const nsp = io.of('/');
   const encoder = io.encoder as unknown as PacketEncoder;
   let last: FleetPacket | undefined;
+  /**
+   * `server:<id>` of each id seen: built and hashed once, not per sample per tick (the ids
+   * come and go with discovery: cleared when it holds more names than the list has ids).
+   */
+  const roomNames = new Map<string, string>();
+  const roomOf = (serverId: string): string => {
+    let room = roomNames.get(serverId);
+    if (room === undefined) {
+      if (roomNames.size > Math.max(1_000, 2 * opts.servers().ids.length)) roomNames.clear();
+      room = serverRoom(serverId);
+      roomNames.set(serverId, room);
+    }
+    return room;
+  };
   let joinFetch: Promise<FleetPacket | undefined> | undefined;
 
   /** This socket's new samples as one `metrics` packet (undefined when it has none new). */
@@ -155,7 +169,7 @@ export function createTickRouting(opts: TickRoutingOptions): TickRouting {
       const rooms = nsp.adapter.rooms;
       const perSocket = new Map<string, RawSample[]>();
       for (const s of emitted) {
-        const members = rooms.get(serverRoom(s.serverId));
+        const members = rooms.get(roomOf(s.serverId));
         if (!members) continue;
         for (const sid of members) {
           const list = perSocket.get(sid);

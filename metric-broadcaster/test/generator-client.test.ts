@@ -32,6 +32,11 @@ beforeAll(async () => {
       const ids = url.searchParams.get('ids')?.split(',') ?? ['server-1', 'server-2'];
       res.writeHead(200, { 'content-type': 'application/json', 'x-tick': String(T) });
       res.end(`{"tick":${T},"samples":[\n${ids.map(line).join(',\n')}\n]}`);
+    } else if (url.pathname === '/v1/fleet') {
+      // headers and a part of the body, then the connection drops
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '100' });
+      res.write(Buffer.alloc(10));
+      setTimeout(() => res.socket?.destroy(), 20);
     } else if (url.pathname === '/v1/servers/server-1/history') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ serverId: 'server-1', samples: [JSON.parse(line('server-1'))] }));
@@ -127,6 +132,16 @@ describe('generator client', () => {
     expect(bad).toMatchObject({ kind: 'http_error', status: 400, message: 'limit: too big' });
     const html = await client.history('server-3', {}, 1000).catch((e: unknown) => e);
     expect(html).toMatchObject({ kind: 'http_error', status: 500 });
+    client.close();
+  });
+
+  it('fails with a network error when the connection drops in the middle of a body', async () => {
+    const observed: string[] = [];
+    const client = createGeneratorClient({ baseUrl: base, observe: (k, o) => observed.push(o) });
+    const err = await client.fleet({ timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GeneratorError);
+    expect((err as GeneratorError).kind).toBe('network');
+    expect(observed).toEqual(['network']);
     client.close();
   });
 

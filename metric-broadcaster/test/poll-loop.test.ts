@@ -11,9 +11,24 @@ const T0 = 1_800_000_000_000;
 
 const servers = Array.from({ length: 200 }, (_, i) => `server-${i + 1}`);
 
-function setup(startOffsetMs: number) {
+function setup(startOffsetMs: number, answerOrder?: (samples: RawSample[]) => RawSample[]) {
   vi.setSystemTime(T0 + startOffsetMs);
-  const { fake, client } = createFakeGenerator({ tickMs: TICK, commitDelayMs: COMMIT, servers });
+  const { fake, client: exact } = createFakeGenerator({
+    tickMs: TICK,
+    commitDelayMs: COMMIT,
+    servers,
+  });
+  const client: typeof exact = answerOrder
+    ? {
+        ...exact,
+        latest: async (req) => {
+          const answer = await exact.latest(req);
+          return answer === 'no-tick'
+            ? answer
+            : { ...answer, samples: answerOrder(answer.samples) };
+        },
+      }
+    : exact;
   const rooms = new Map<string, number>();
   const ticks: Array<{ tick: number; emitted: RawSample[]; at: number }> = [];
   const status: boolean[] = [];
@@ -183,6 +198,34 @@ describe('poll loop', () => {
     loop.refresh('server-1');
     await vi.advanceTimersByTimeAsync(3_000);
     expect(loop.freshSample('server-1')).toBeUndefined();
+    loop.close();
+  });
+
+  it('asks for the watched ids in the order of the server list, whatever order they were watched in', async () => {
+    const { fake, loop, ticks, watch } = setup(10);
+    watch(['server-30', 'server-4', 'server-17']);
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(fake.requests.at(-1)!.ids).toEqual(['server-4', 'server-17', 'server-30']);
+    expect(ticks.at(-1)!.emitted.map((s) => s.serverId)).toEqual([
+      'server-4',
+      'server-17',
+      'server-30',
+    ]);
+    expect(loop.activePollers()).toBe(3);
+    loop.close();
+  });
+
+  it('gives every poller its own sample when the answer comes in another order than asked', async () => {
+    const { loop, ticks, watch } = setup(10, (samples) => [...samples].reverse());
+    const watched = ['server-1', 'server-2', 'server-3', 'server-4'];
+    watch(watched);
+    await vi.advanceTimersByTimeAsync(3_100);
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    for (const d of ticks) {
+      expect([...d.emitted.map((s) => s.serverId)].sort()).toEqual(watched);
+      expect(d.emitted.every((s) => s.tick === d.tick)).toBe(true);
+    }
+    for (const id of watched) expect(loop.freshSample(id)?.serverId).toBe(id);
     loop.close();
   });
 });
