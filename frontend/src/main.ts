@@ -19,7 +19,6 @@ import { formatCount } from './format.js';
 import { formatRoute, parseRoute, serverHref, type Route } from './route.js';
 import { createServerClock } from './server-clock.js';
 import type * as DetailModule from './views/detail.js';
-import type { DetailView } from './views/detail.js';
 import { createOverview, type OverviewView } from './views/overview.js';
 import { createShell } from './views/shell.js';
 
@@ -65,7 +64,7 @@ const fleet = createFleetSession({
 let route: Route = parseRoute(location.hash);
 let overview: OverviewView | undefined;
 /** `view` is undefined until the detail view's code has loaded. */
-let detail: { session: DetailSession; view: DetailView | undefined } | undefined;
+let detail: { session: DetailSession; view: DetailModule.DetailView | undefined } | undefined;
 
 function expectingData(): boolean {
   if (document.hidden) return false;
@@ -121,7 +120,7 @@ function show(next: Route): void {
         onChange: () => detail?.view?.invalidate(),
       });
       const id = next.serverId;
-      const opened = { session, view: undefined as DetailView | undefined };
+      const opened = { session, view: undefined as DetailModule.DetailView | undefined };
       detail = opened;
       shell.outlet.replaceChildren();
       window.scrollTo({ top: 0 });

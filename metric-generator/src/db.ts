@@ -345,7 +345,7 @@ export function prepareConnection(
   // After a checkpoint, the WAL file is cut back to this size so it does not keep its peak size.
   db.pragma('journal_size_limit = 67108864');
   db.pragma('cache_size = -65536'); // 64 MiB page cache
-  // The fold's ORDER BY sorts one slice (up to a generation of rows per server) in memory.
+  // Temporary b-trees (the recursive CTEs' queues, sorts that no index serves) stay in memory.
   db.pragma('temp_store = MEMORY');
   db.pragma('busy_timeout = 2000');
   migrate(db, migrationsDir, log);
