@@ -14,7 +14,7 @@ function wireFrame(tick: number, cpu: number[], version = 1): FleetFramePayload 
   return { tick, version, count: cpu.length, frame: f.bytes.buffer as ArrayBuffer };
 }
 
-function setup() {
+function setup(firstFrameWaitMs?: number) {
   const socket = createFakeSocket();
   const model = createFleetModel();
   let changes = 0;
@@ -24,19 +24,28 @@ function setup() {
     clock: createServerClock(() => T0),
     now: () => T0 + 20,
     onChange: () => changes++,
+    firstFrameWaitMs,
   });
-  socket.serverEmit('servers', {
-    servers: [{ prefix: 'server-', from: 1, to: 2 }],
-    count: 2,
-    version: 1,
-    timestamp: T0,
-  });
-  return { socket, model, session, changes: () => changes };
+  const list = (version = 1) =>
+    socket.serverEmit('servers', {
+      servers: [{ prefix: 'server-', from: 1, to: 2 }],
+      count: 2,
+      version,
+      timestamp: T0,
+    });
+  return { socket, model, session, list, changes: () => changes };
+}
+
+/** A session whose list arrived before it was active (drawn at once). */
+function listed() {
+  const t = setup();
+  t.list();
+  return t;
 }
 
 describe('fleet session', () => {
   it('joins the fleet room only while active, and leaves it when inactive', async () => {
-    const t = setup();
+    const t = listed();
     await flush();
     expect(t.socket.requests).toEqual([]);
     t.session.setActive(true);
@@ -47,7 +56,7 @@ describe('fleet session', () => {
   });
 
   it('joins again after every reconnect', async () => {
-    const t = setup();
+    const t = listed();
     t.session.setActive(true);
     await flush();
     t.socket.drop();
@@ -57,7 +66,7 @@ describe('fleet session', () => {
   });
 
   it('decodes binary frames into the model', async () => {
-    const t = setup();
+    const t = listed();
     t.session.setActive(true);
     await flush();
     t.socket.serverEmit('fleet', wireFrame(T0, [12.5, 99]));
@@ -68,7 +77,7 @@ describe('fleet session', () => {
   });
 
   it('ignores frames while inactive and counts undecodable ones', async () => {
-    const t = setup();
+    const t = listed();
     t.socket.serverEmit('fleet', wireFrame(T0, [1, 2]));
     expect(t.model.tick).toBeNaN();
     t.session.setActive(true);
@@ -81,7 +90,7 @@ describe('fleet session', () => {
   });
 
   it('stops listening when closed', () => {
-    const t = setup();
+    const t = listed();
     t.session.setActive(true);
     t.session.close();
     expect(t.socket.listenerCount('fleet')).toBe(0);
@@ -91,26 +100,9 @@ describe('fleet session', () => {
 
 describe('fleet session: the first servers list of a joined page', () => {
   function joined(firstFrameWaitMs: number) {
-    const socket = createFakeSocket();
-    const model = createFleetModel();
-    let changes = 0;
-    const session = createFleetSession({
-      socket,
-      model,
-      clock: createServerClock(() => T0),
-      now: () => T0 + 20,
-      onChange: () => changes++,
-      firstFrameWaitMs,
-    });
-    session.setActive(true);
-    const list = (version: number) =>
-      socket.serverEmit('servers', {
-        servers: [{ prefix: 'server-', from: 1, to: 2 }],
-        count: 2,
-        version,
-        timestamp: T0,
-      });
-    return { socket, model, session, list, changes: () => changes };
+    const t = setup(firstFrameWaitMs);
+    t.session.setActive(true);
+    return t;
   }
 
   it('is drawn once, with the join frame, when the frame follows at once', async () => {
